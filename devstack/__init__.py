@@ -1,0 +1,4 @@
+"""The local stand-in for the cloud: embedded PostgreSQL, the functions, and (later) the gateway.
+
+Development only: nothing here is deployed.
+"""

@@ -1,0 +1,43 @@
+"""Settings from the environment, read once per cold start: the one place that reads config."""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    jwt_jwks: str | None
+    supabase_jwks_url: str | None
+    supabase_jwt_secret: str | None
+    allowed_origins: tuple[str, ...]
+    max_body_bytes: int
+    db_pool_size: int
+    db_connect_timeout_seconds: float
+    log_level: str
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+@functools.cache
+def settings() -> Settings:
+    """Read the environment once; tests that change it call `settings.cache_clear()`."""
+    env = os.environ
+    return Settings(
+        database_url=env.get("DATABASE_URL", ""),
+        jwt_jwks=env.get("JWT_JWKS") or None,
+        supabase_jwks_url=env.get("SUPABASE_JWKS_URL") or None,
+        supabase_jwt_secret=env.get("SUPABASE_JWT_SECRET") or None,
+        allowed_origins=tuple(
+            o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ),
+        max_body_bytes=_int("MAX_BODY_BYTES", 16 * 1024),
+        db_pool_size=_int("DB_POOL_SIZE", 2),
+        db_connect_timeout_seconds=float(env.get("DB_CONNECT_TIMEOUT_SECONDS") or 10),
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )

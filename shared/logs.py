@@ -1,0 +1,77 @@
+"""JSON logs where every line carries the invocation's correlation id.
+
+The id lives in a ContextVar so that every logger in the call stack (ours, SQLAlchemy's) picks
+it up without it being passed around.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import uuid
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
+
+_correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
+_function_name: ContextVar[str] = ContextVar("function_name", default="-")
+
+# Anything else (newlines, control characters, huge values) is replaced so logs cannot be forged.
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def begin_invocation(function_name: str, incoming_id: str | None) -> str:
+    """Adopt the caller's correlation id when it is safe, otherwise mint a new one."""
+    cid = incoming_id if incoming_id and _SAFE_ID.fullmatch(incoming_id) else None
+    cid = cid or str(uuid.uuid4())
+    _correlation_id.set(cid)
+    _function_name.set(function_name)
+    return cid
+
+
+def correlation_id() -> str:
+    return _correlation_id.get()
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (test runners swap it), not what it was at start."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.correlation_id = _correlation_id.get()
+        record.function = _function_name.get()
+        return True
+
+
+def configure(level: str = "INFO") -> None:
+    """Send every record as one JSON line to stderr; safe to call more than once."""
+    root = logging.getLogger()
+    if any(getattr(h, "_shop_json", False) for h in root.handlers):
+        return
+    handler = _StderrHandler()
+    handler._shop_json = True
+    handler.addFilter(_ContextFilter())
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{name}{message}{function}{correlation_id}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            timestamp=True,
+        )
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
+    # SQL statements appear at DEBUG, tagged like everything else.
+    logging.getLogger("sqlalchemy.engine").setLevel(
+        logging.INFO if level == "DEBUG" else logging.WARNING
+    )

@@ -1,0 +1,137 @@
+"""Test session: a fresh database on a real PostgreSQL, dev keys, and the three functions.
+
+The database is created for this session and dropped after it, on DATABASE_URL's server when
+set, else on the embedded server under .data/pg.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import functions_framework
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from devstack import database
+from shared import auth, db, devkeys
+from shared.config import settings
+from shared.db import pg8000_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = ("add_item", "remove_item", "checkout")
+
+
+def reset_caches() -> None:
+    """Settings, engine and keys are cached per cold start; tests that change env reset them."""
+    if db.engine.cache_info().currsize:
+        db.engine().dispose()
+    for cached in (settings, db.engine, auth._static_keys, auth._jwks_client):
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> dict:
+    return devkeys.generate_private_jwk()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database_url(signing_key):
+    server = database.server_url()
+    name = f"shop_test_{uuid.uuid4().hex[:12]}"
+    url = database.create_database(server, name)
+    database.apply_sql(url)
+    os.environ.update(
+        DATABASE_URL=url,
+        JWT_JWKS=json.dumps(devkeys.public_jwks(signing_key)),
+        DB_POOL_SIZE="25",
+        ALLOWED_ORIGINS="http://127.0.0.1:54321",
+    )
+    os.environ.pop("SUPABASE_JWKS_URL", None)
+    os.environ.pop("SUPABASE_JWT_SECRET", None)
+    reset_caches()
+    yield url
+    reset_caches()
+    database.drop_database(server, name)
+
+
+@pytest.fixture(scope="session")
+def admin(database_url):
+    """Owner connection for arranging and inspecting data (autocommit)."""
+    engine = create_engine(
+        pg8000_url(database_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    yield Admin(engine)
+    engine.dispose()
+
+
+class Admin:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def scalar(self, sql: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+
+    def rows(self, sql: str, **params):
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).all()
+
+    def execute(self, sql: str, **params) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text(sql), params)
+
+    def create_product(self, stock: int = 100, price_cents: int = 1000, name=None) -> int:
+        return self.scalar(
+            "insert into products (name, price_cents, stock) values (:n, :p, :s) returning id",
+            n=name or f"test product {uuid.uuid4().hex[:8]}",
+            p=price_cents,
+            s=stock,
+        )
+
+    def stock(self, product_id: int) -> int:
+        return self.scalar("select stock from products where id = :id", id=product_id)
+
+    def in_cart(self, user_id, product_id: int) -> int:
+        return self.scalar(
+            "select coalesce(sum(ci.quantity), 0) from cart_items ci join carts c"
+            " on c.id = ci.cart_id where c.user_id = :u and ci.product_id = :p",
+            u=user_id,
+            p=product_id,
+        )
+
+    def snapshot(self) -> dict:
+        """Everything a command can write, to prove that a failed one wrote nothing."""
+        return {
+            table: self.rows(f"select * from {table} order by 1, 2")
+            for table in ("products", "carts", "cart_items", "orders", "order_items")
+        }
+
+
+@pytest.fixture(scope="session")
+def apps(database_url):
+    return {
+        name: functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"))
+        for name in FUNCTIONS
+    }
+
+
+@pytest.fixture
+def client(apps):
+    """`client(function)` -> a Flask test client for that function's HTTP entry point."""
+    return lambda name: apps[name].test_client()
+
+
+@pytest.fixture
+def new_user(signing_key):
+    """`new_user()` -> (user id, Authorization header value) for a fresh user."""
+
+    def make(**claims):
+        user_id = uuid.uuid4()
+        token = devkeys.mint_token(signing_key, user_id, f"{user_id.hex[:8]}@example.com", **claims)
+        return user_id, f"Bearer {token}"
+
+    return make
