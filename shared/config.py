@@ -17,11 +17,19 @@ class Settings:
     max_body_bytes: int
     db_pool_size: int
     db_connect_timeout_seconds: float
+    db_prepared_statements: str
     log_level: str
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or allowed[0]).lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 @functools.cache
@@ -39,5 +47,6 @@ def settings() -> Settings:
         max_body_bytes=_int("MAX_BODY_BYTES", 16 * 1024),
         db_pool_size=_int("DB_POOL_SIZE", 2),
         db_connect_timeout_seconds=float(env.get("DB_CONNECT_TIMEOUT_SECONDS") or 10),
+        db_prepared_statements=_choice("DB_PREPARED_STATEMENTS", ("auto", "on", "off")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )

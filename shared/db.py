@@ -1,17 +1,37 @@
-"""The SQLAlchemy engine: one small pool per warm function instance."""
+"""Connections: one small SQLAlchemy pool per warm function instance, spoken to in pg8000's API.
+
+SQLAlchemy gives us the pool (pre-ping, recycle, invalidation) and URL handling. Statements go
+through pg8000's own connection API because it is the only way to send each of them in a single
+network exchange: BEGIN and COMMIT as simple queries, everything else as a named prepared
+statement, prepared once per connection. Through SQLAlchemy's DB-API path each parameterized
+statement costs three exchanges (Parse, Describe, Bind/Execute) and COMMIT three more.
+
+Named prepared statements do not survive a transaction-mode pooler (Supavisor on port 6543), so
+`DB_PREPARED_STATEMENTS=off` (automatic for port 6543) sends each statement unnamed instead.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
 
 from shared.config import settings
 
+log = logging.getLogger(__name__)
+
 # PostgreSQL error classes we recover from by running the whole command again.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
+# No SQLSTATE at all means the socket failed; these codes mean the server is going away.
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+TRANSACTION_POOLER_PORT = 6543
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or dropped the connection; the command did not apply."""
 
 
 def pg8000_url(database_url: str) -> URL:
@@ -33,19 +53,14 @@ def pg8000_url(database_url: str) -> URL:
 
 def create_database_engine(database_url: str) -> Engine:
     cfg = settings()
-    connect_args = {}
-    url = pg8000_url(database_url)
-    if url.drivername == "postgresql+pg8000":
-        # pg8000 applies this to connecting and to every later socket read.
-        connect_args["timeout"] = cfg.db_connect_timeout_seconds
     return create_engine(
-        url,
+        pg8000_url(database_url),
         pool_size=cfg.db_pool_size,
         max_overflow=cfg.db_pool_size,
         pool_pre_ping=True,
         pool_recycle=300,
-        isolation_level="READ COMMITTED",
-        connect_args=connect_args,
+        # pg8000 applies this to connecting and to every later socket read.
+        connect_args={"timeout": cfg.db_connect_timeout_seconds},
     )
 
 
@@ -55,28 +70,67 @@ def engine() -> Engine:
     return create_database_engine(settings().database_url)
 
 
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or dropped the connection; the command did not apply."""
+def use_prepared_statements(database_url: str) -> bool:
+    choice = settings().db_prepared_statements
+    if choice == "auto":
+        return make_url(database_url).port != TRANSACTION_POOLER_PORT
+    return choice == "on"
 
 
-# No SQLSTATE at all means the socket failed; these codes mean the server is going away.
-_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+class Session:
+    """One transaction on one pooled connection; every call below is one statement."""
+
+    def __init__(self, pooled: PoolProxiedConnection, prepared: bool):
+        self._pooled = pooled
+        self._connection = pooled.driver_connection
+        # We send BEGIN and COMMIT ourselves, each as one simple-query exchange.
+        self._connection.autocommit = True
+        self._prepared = pooled.info.setdefault("prepared_statements", {}) if prepared else None
+
+    def begin(self) -> None:
+        self._simple("BEGIN")
+
+    def commit(self) -> None:
+        self._simple("COMMIT")
+
+    def rollback(self) -> None:
+        self._simple("ROLLBACK")
+
+    def rows(self, sql: str, **params) -> tuple[list, ...]:
+        log.debug("%s %s", " ".join(sql.split()), params)
+        if self._prepared is None:
+            return self._connection.run(sql, **params)
+        statement = self._prepared.get(sql)
+        if statement is None:
+            statement = self._prepared[sql] = self._connection.prepare(sql)
+        return statement.run(**params)
+
+    def row(self, sql: str, **params) -> list | None:
+        found = self.rows(sql, **params)
+        return found[0] if found else None
+
+    def _simple(self, sql: str) -> None:
+        log.debug(sql)
+        self._connection.run(sql)
 
 
-def is_unavailable(error: DBAPIError) -> bool:
-    code = sqlstate(error)
-    return (
-        error.connection_invalidated
-        or code is None
-        or code.startswith("08")
-        or code in _UNAVAILABLE_SQLSTATES
-    )
-
-
-def sqlstate(error: DBAPIError) -> str | None:
-    """The five-character SQLSTATE of a driver error, whichever driver raised it."""
-    orig = error.orig
+def sqlstate(error: BaseException) -> str | None:
+    """The five-character SQLSTATE of a driver error, whichever layer wrapped it."""
+    orig = getattr(error, "orig", None) or error
     code = getattr(orig, "sqlstate", None)  # psycopg
-    if code is None and orig is not None and orig.args and isinstance(orig.args[0], dict):
+    if code is None and orig.args and isinstance(orig.args[0], dict):
         code = orig.args[0].get("C")  # pg8000
     return code
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True when the connection itself failed (socket, server going away)."""
+    import pg8000.exceptions  # the driver's own error classes
+
+    if getattr(error, "connection_invalidated", False):
+        return True
+    orig = getattr(error, "orig", None) or error
+    if isinstance(orig, (pg8000.exceptions.InterfaceError, OSError)):
+        return True
+    code = sqlstate(error)
+    return code is not None and (code.startswith("08") or code in _UNAVAILABLE_SQLSTATES)

@@ -17,13 +17,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, text
-
+from shared.db import Session
 from shared.domain import Cart, CartItem, Order, Product
 
 # The cart CTE runs first because both lateral subqueries refer to it; the `cart.id is not null`
 # reference is what keeps the product lock after the cart lock whatever plan is chosen.
-_LOCK_CART_AND_PRODUCT = text("""
+_LOCK_CART_AND_PRODUCT = """
 with cart as (
   insert into carts as c (user_id) values (:user_id)
   on conflict (user_id) do update set updated_at = now()
@@ -42,9 +41,9 @@ left join lateral (
   where cart_id = cart.id and product_id = :product_id
   for update
 ) line on true
-""")
+"""
 
-_ADD_TO_CART = text("""
+_ADD_TO_CART = """
 with taken as (
   update products set stock = stock - :quantity where id = :product_id
 )
@@ -52,10 +51,10 @@ insert into cart_items as ci (cart_id, product_id, quantity)
 values (:cart_id, :product_id, :quantity)
 on conflict (cart_id, product_id) do update set quantity = ci.quantity + excluded.quantity
 returning ci.quantity
-""")
+"""
 
 # Exactly one of the two line CTEs matches the locked row: it shrinks, or it goes.
-_REMOVE_FROM_CART = text("""
+_REMOVE_FROM_CART = """
 with restocked as (
   update products set stock = stock + :returned where id = :product_id
 ), shrunk as (
@@ -67,11 +66,11 @@ with restocked as (
   where cart_id = :cart_id and product_id = :product_id and quantity <= :returned
 )
 select coalesce((select quantity from shrunk), 0) as quantity
-""")
+"""
 
 # Checkout moves units that were taken from stock when they were added: it changes no product,
 # so it reads prices without locking products and never queues behind a hot product.
-_LOCK_CART_FOR_CHECKOUT = text("""
+_LOCK_CART_FOR_CHECKOUT = """
 with cart as (
   select id from carts where user_id = :user_id for update
 ), lines as (
@@ -84,9 +83,9 @@ from cart
 left join lines on true
 left join products p on p.id = lines.product_id
 order by lines.product_id
-""")
+"""
 
-_PLACE_ORDER = text("""
+_PLACE_ORDER = """
 with placed as (
   insert into orders (user_id, status, total_cents, correlation_id)
   values (:user_id, :status, :total_cents, :correlation_id)
@@ -102,7 +101,7 @@ with placed as (
   where ci.cart_id = :cart_id and ci.product_id = l.product_id
 )
 select id, created_at from placed
-""")
+"""
 
 
 @dataclass(frozen=True)
@@ -112,47 +111,45 @@ class PlacedOrder:
 
 
 class CartRepository:
-    def __init__(self, connection: Connection):
-        self._connection = connection
+    def __init__(self, session: Session):
+        self._session = session
 
     def lock_cart_and_product(
         self, user_id: uuid.UUID, product_id: int
     ) -> tuple[Cart, Product | None]:
         """Create the cart on first use, lock it, the product and the cart's line for it."""
-        row = self._connection.execute(
-            _LOCK_CART_AND_PRODUCT, {"user_id": user_id, "product_id": product_id}
-        ).one()
-        cart = Cart(user_id=user_id, id=row.cart_id)
-        if row.in_cart:
-            cart.items[product_id] = CartItem(product_id, row.in_cart)
-        if row.product_id is None:
+        cart_id, found_id, name, price_cents, stock, in_cart = self._session.row(
+            _LOCK_CART_AND_PRODUCT, user_id=user_id, product_id=product_id
+        )
+        cart = Cart(user_id=user_id, id=cart_id)
+        if in_cart:
+            cart.items[product_id] = CartItem(product_id, in_cart)
+        if found_id is None:
             return cart, None
-        return cart, Product(row.product_id, row.name, row.price_cents, row.stock)
+        return cart, Product(found_id, name, price_cents, stock)
 
     def save_added(self, cart: Cart, product_id: int, quantity: int) -> int:
         """Move `quantity` units from stock to the cart line; returns the line's quantity now."""
-        return self._connection.execute(
-            _ADD_TO_CART,
-            {"cart_id": cart.id, "product_id": product_id, "quantity": quantity},
-        ).scalar_one()
+        (in_cart,) = self._session.row(
+            _ADD_TO_CART, cart_id=cart.id, product_id=product_id, quantity=quantity
+        )
+        return in_cart
 
     def save_removed(self, cart: Cart, product_id: int, returned: int) -> int:
         """Move `returned` units from the cart line back to stock; returns what is left."""
-        return self._connection.execute(
-            _REMOVE_FROM_CART,
-            {"cart_id": cart.id, "product_id": product_id, "returned": returned},
-        ).scalar_one()
+        (left,) = self._session.row(
+            _REMOVE_FROM_CART, cart_id=cart.id, product_id=product_id, returned=returned
+        )
+        return left
 
     def lock_cart_for_checkout(self, user_id: uuid.UUID) -> tuple[Cart, dict[int, Product]]:
-        rows = self._connection.execute(_LOCK_CART_FOR_CHECKOUT, {"user_id": user_id}).all()
-        cart = Cart(user_id=user_id, id=rows[0].cart_id if rows else None)
+        rows = self._session.rows(_LOCK_CART_FOR_CHECKOUT, user_id=user_id)
+        cart = Cart(user_id=user_id, id=rows[0][0] if rows else None)
         products: dict[int, Product] = {}
-        for row in rows:
-            if row.product_id is not None:
-                cart.items[row.product_id] = CartItem(row.product_id, row.quantity)
-                products[row.product_id] = Product(
-                    row.product_id, row.name, row.price_cents, row.stock
-                )
+        for _, product_id, quantity, name, price_cents, stock in rows:
+            if product_id is not None:
+                cart.items[product_id] = CartItem(product_id, quantity)
+                products[product_id] = Product(product_id, name, price_cents, stock)
         return cart, products
 
     def save_order(self, cart: Cart, order: Order, correlation_id: str) -> PlacedOrder:
@@ -167,15 +164,13 @@ class CartRepository:
                 for line in order.lines
             ]
         )
-        row = self._connection.execute(
+        order_id, created_at = self._session.row(
             _PLACE_ORDER,
-            {
-                "user_id": order.user_id,
-                "status": order.status,
-                "total_cents": order.total_cents,
-                "correlation_id": correlation_id,
-                "lines": lines,
-                "cart_id": cart.id,
-            },
-        ).one()
-        return PlacedOrder(id=row.id, created_at=row.created_at)
+            user_id=order.user_id,
+            status=order.status,
+            total_cents=order.total_cents,
+            correlation_id=correlation_id,
+            lines=lines,
+            cart_id=cart.id,
+        )
+        return PlacedOrder(id=order_id, created_at=created_at)

@@ -1,4 +1,4 @@
-"""One command, one transaction: commit once, roll back on anything else, retry on deadlock."""
+"""One command, one transaction: commit once, roll back on anything else, retry when safe."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 from typing import Callable, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from shared import db
+from shared.domain import DomainError
 from shared.repository import CartRepository
 
 T = TypeVar("T")
@@ -25,41 +25,65 @@ class UnitOfWork:
 
     def __init__(self, engine: Engine | None = None):
         self._engine = engine or db.engine()
+        self.connected = False
+        self.commit_sent = False
 
     def __enter__(self) -> "UnitOfWork":
-        self._connection = self._engine.connect()
-        self._transaction = self._connection.begin()
-        self.carts = CartRepository(self._connection)
+        self._pooled = self._engine.raw_connection()
+        self.connected = True
+        self.session = db.Session(self._pooled, db.use_prepared_statements(self._engine.url))
+        try:
+            self.session.begin()
+        except BaseException as error:
+            self._release(broken=db.is_connection_error(error))
+            raise
+        self.carts = CartRepository(self.session)
         return self
 
     def commit(self) -> None:
-        self._transaction.commit()
+        self.commit_sent = True
+        self.session.commit()
+        self._committed = True
 
-    def __exit__(self, *exc_info) -> None:
-        try:
-            if self._transaction.is_active:
-                self._transaction.rollback()
-        finally:
-            self._connection.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        broken = exc is not None and db.is_connection_error(exc)
+        if not getattr(self, "_committed", False) and not broken:
+            try:
+                self.session.rollback()
+            except Exception:
+                broken = True
+        self._release(broken)
+
+    def _release(self, broken: bool) -> None:
+        if broken:
+            self._pooled.invalidate()  # never hand a dead connection to the next command
+        self._pooled.close()
 
 
 def run_in_transaction(work: Callable[[UnitOfWork], T], engine: Engine | None = None) -> T:
-    """Run `work` in a fresh unit of work, again (with jitter) when PostgreSQL asks us to.
+    """Run `work` in a fresh unit of work, again (with jitter) when that is safe.
 
-    A deadlock or serialization failure rolled the whole transaction back, so running the
-    whole command again is safe. Lost connections become DatabaseUnavailable.
+    A deadlock or serialization failure rolled the whole transaction back, and so does a
+    connection lost before COMMIT was sent: running the whole command again applies it once.
+    A connection lost during COMMIT leaves the outcome unknown, so that one is not retried.
     """
     for attempt in range(1, ATTEMPTS + 1):
+        uow = UnitOfWork(engine)
         try:
-            with UnitOfWork(engine) as uow:
+            with uow:
                 return work(uow)
-        except DBAPIError as error:
+        except DomainError:
+            raise
+        except Exception as error:
             code = db.sqlstate(error)
             if code in db.RETRYABLE_SQLSTATES and attempt < ATTEMPTS:
                 log.warning("retrying after %s (attempt %d)", code, attempt)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
                 continue
-            if db.is_unavailable(error):
-                raise db.DatabaseUnavailable(str(error.orig)) from error
-            raise
+            if not db.is_connection_error(error):
+                raise
+            if uow.connected and not uow.commit_sent and attempt < ATTEMPTS:
+                log.warning("retrying on a fresh connection after: %s", error)
+                continue
+            raise db.DatabaseUnavailable("the database is unavailable") from error
     raise AssertionError("unreachable")

@@ -1,0 +1,100 @@
+"""Correlation ids in logs and responses, and the CORS contract the page relies on."""
+
+import json
+import logging
+
+import pytest
+
+from tests.helpers import post
+
+
+@pytest.fixture
+def json_lines(capfd):
+    """The JSON log lines the functions wrote to stderr during the test."""
+
+    def read():
+        return [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.strip()]
+
+    return read
+
+
+def test_every_log_line_is_json_and_carries_the_incoming_id(client, new_user, admin, json_lines):
+    logging.getLogger("shared.db").setLevel(logging.DEBUG)  # SQL statements too
+    try:
+        product = admin.create_product(stock=3)
+        _, token = new_user()
+        json_lines()
+        response = post(
+            client("add_item"),
+            token,
+            {"product_id": product},
+            **{"X-Correlation-ID": "order-flow.42:a"},
+        )
+        lines = json_lines()
+    finally:
+        logging.getLogger("shared.db").setLevel(logging.NOTSET)
+    assert response.headers["X-Correlation-ID"] == "order-flow.42:a"
+    assert len(lines) >= 5  # BEGIN, lock, write, COMMIT, the request line
+    assert {line["correlation_id"] for line in lines} == {"order-flow.42:a"}
+    assert {line["function"] for line in lines} == {"add_item"}
+    assert all({"timestamp", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any(line["logger"] == "shared.db" and "COMMIT" in line["message"] for line in lines)
+
+
+@pytest.mark.parametrize(
+    "forged", ['abc\n{"level": "INFO"}', "x" * 500, "a b", "<script>", "id\tx", "é", ""]
+)
+def test_a_forged_id_is_replaced(client, new_user, json_lines, forged):
+    _, token = new_user()
+    json_lines()
+    # Through the WSGI environ, since the test client (rightly) refuses a newline in a header.
+    response = client("checkout").post(
+        "/",
+        json={},
+        headers={"Authorization": token},
+        environ_overrides={"HTTP_X_CORRELATION_ID": forged},
+    )
+    cid = response.headers["X-Correlation-ID"]
+    assert cid != forged and len(cid) == 36
+    assert response.get_json()["error"]["correlation_id"] == cid
+    assert {line["correlation_id"] for line in json_lines()} == {cid}
+
+
+def test_an_id_is_minted_when_none_is_sent(client, new_user):
+    _, token = new_user()
+    first = post(client("checkout"), token, {}).headers["X-Correlation-ID"]
+    second = post(client("checkout"), token, {}).headers["X-Correlation-ID"]
+    assert first != second and len(first) == 36
+
+
+def test_preflight_from_an_allowed_origin(client):
+    response = client("add_item").options(
+        "/",
+        headers={
+            "Origin": "http://127.0.0.1:54321",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:54321"
+    allowed = {
+        h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")
+    }
+    assert {"authorization", "content-type", "x-correlation-id", "idempotency-key"} <= allowed
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+def test_the_page_can_read_the_correlation_id(client, new_user):
+    _, token = new_user()
+    response = post(client("checkout"), token, {}, Origin="http://127.0.0.1:54321")
+    assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:54321"
+    assert "X-Correlation-ID" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_other_origins_get_no_cors_grant(client, new_user):
+    response = client("add_item").options("/", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+    _, token = new_user()
+    response = post(client("checkout"), token, {}, Origin="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in response.headers
