@@ -36,6 +36,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     ItemNotInCart: (404, "item_not_in_cart"),
     InsufficientStock: (409, "insufficient_stock"),
     CartEmpty: (409, "cart_empty"),
+    DomainError: (409, "rule_violated"),
     auth.Unauthorized: (401, "unauthorized"),
     db.DatabaseUnavailable: (503, "database_unavailable"),
 }
@@ -97,14 +98,22 @@ def _run(request: flask.Request, schema, command: Command, cid: str) -> tuple[in
         return 200, command(user, body)
     except ApiError as error:
         return error.status, _error_body(error.code, error.message, cid, error.details)
-    except (DomainError, auth.Unauthorized, db.DatabaseUnavailable) as error:
-        status, code = ERROR_TABLE[type(error)]
+    except tuple(ERROR_TABLE) as error:
+        status, code = _table_entry(error)
         if status >= 500:
             log.error("%s: %s", code, error)
         return status, _error_body(code, str(error), cid)
     except Exception:
         log.exception("unhandled error")
         return 500, _error_body("internal", "internal error", cid)
+
+
+def _table_entry(error: Exception) -> tuple[int, str]:
+    """The error table's row for `error`, or for the nearest class it inherits from."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    raise LookupError(type(error))
 
 
 def _read_body(request: flask.Request) -> bytes:

@@ -7,6 +7,7 @@ set, else on the embedded server under .data/pg.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -137,3 +138,16 @@ def new_user(signing_key):
         return user_id, f"Bearer {token}"
 
     return make
+
+
+@pytest.fixture
+def statements(caplog):
+    """`statements()` -> first word of each SQL statement sent since the last call."""
+    caplog.set_level(logging.DEBUG, logger="shared.db")
+
+    def sent():
+        found = [r.getMessage().split()[0].upper() for r in caplog.records if r.name == "shared.db"]
+        caplog.clear()
+        return found
+
+    return sent

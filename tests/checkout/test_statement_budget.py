@@ -1,0 +1,22 @@
+"""How many SQL statements checkout sends from BEGIN to COMMIT inclusive, pinned.
+
+Counted from the data layer's DEBUG log, which records every statement it sends (the one path
+commands have to the database). Counts, unlike times, do not flake.
+"""
+
+import pytest
+
+from tests.helpers import post
+
+
+@pytest.mark.parametrize("lines", [1, 7])
+def test_checkout_sends_four_statements_whatever_the_number_of_lines(
+    client, new_user, admin, statements, lines
+):
+    _, token = new_user()
+    for _ in range(lines):
+        post(client("add_item"), token, {"product_id": admin.create_product(stock=5)})
+    statements()
+    response = post(client("checkout"), token, {})
+    assert response.status_code == 200 and len(response.get_json()["lines"]) == lines
+    assert statements() == ["BEGIN", "WITH", "WITH", "COMMIT"]
