@@ -23,10 +23,17 @@
   const RETRY_DELAYS_MS = [400, 1200]; // two retries for answers that say "not applied, try again"
   const RETRYABLE_STATUSES = new Set([502, 503, 504]);
   const PRODUCT_REFRESH_MS = 15000;
+  const ERROR_TITLES = {
+    insufficient_stock: "Out of stock",
+    cart_empty: "Your cart is empty",
+    unauthorized: "Please sign in again",
+    item_not_in_cart: "That item is no longer in your cart",
+    product_not_found: "That product is no longer available",
+  };
 
   const state = {
     session: null,
-    userId: null,
+    userId: undefined, // unknown until supabase-js reports the stored session (or none)
     products: null,
     cart: [],
     orders: [],
@@ -113,10 +120,11 @@
     while (notices.children.length > 3) notices.lastElementChild.remove();
   }
 
+  // One short confirmation at a time: the newest replaces the one before.
   function toast(message) {
     const item = h("div", { class: "toast", role: "status" }, message);
-    $("toasts").append(item);
-    setTimeout(() => item.remove(), 3500);
+    $("toasts").replaceChildren(item);
+    setTimeout(() => item.remove(), 3000);
   }
 
   // ---------------------------------------------------------------- writes: the functions
@@ -187,10 +195,12 @@
       await work();
     } catch (error) {
       if (!(error instanceof ShopError)) throw error;
-      showError(failureTitle, error.message, error.correlationId);
       if (error.status === 401) {
-        await db.auth.signOut({ scope: "local" });
-        openAuth("sign-in", "Your session has ended. Sign in again to continue.");
+        await endSession(error.message, error.correlationId);
+      } else {
+        showError(ERROR_TITLES[error.code] || failureTitle, error.message, error.correlationId);
+        // What the page showed was stale (that is usually why a command is refused): refresh it.
+        await Promise.all([loadProducts(), loadCart()]);
       }
     } finally {
       state.pending.delete(key);
@@ -230,12 +240,30 @@
   // ---------------------------------------------------------------- reads: Supabase
 
   async function read(what, query) {
-    const { data, error } = await query;
+    const withSession = Boolean(state.session);
+    const { data, error, status } = await query;
     if (error) {
-      showError(`Couldn't load ${what}`, error.message || "The read failed.", null);
+      if (status === 401 && withSession) await endSession(error.message, null);
+      else showError(`Couldn't load ${what}`, error.message || "The read failed.", null);
       return null;
     }
     return data;
+  }
+
+  // The server no longer accepts the session (expired, revoked): say so once, sign out here
+  // only (the server already refused it) and offer the sign-in form.
+  let endingSession = false;
+  async function endSession(message, correlationId) {
+    if (endingSession || !state.session) return;
+    endingSession = true;
+    state.session = null;
+    try {
+      showError(ERROR_TITLES.unauthorized, message, correlationId);
+      await db.auth.signOut({ scope: "local" });
+      openAuth("sign-in", "Your session has ended. Sign in again to continue.");
+    } finally {
+      endingSession = false;
+    }
   }
 
   async function loadProducts() {
@@ -552,6 +580,7 @@
       state.orders = [];
       $("confirmation").hidden = true;
       if (!userId) closeCart();
+      loadProducts();
       loadCart();
       loadOrders();
     }
@@ -583,6 +612,6 @@
   }, PRODUCT_REFRESH_MS);
 
   // Callbacks run inside supabase-js's auth lock: hand off instead of calling it from here.
+  // The first report (INITIAL_SESSION) loads the page's data.
   db.auth.onAuthStateChange((_event, session) => setTimeout(() => onSession(session), 0));
-  loadProducts();
 })();

@@ -114,6 +114,8 @@ def _claims(headers, private_jwk: dict) -> dict:
     token = tokens.bearer(headers.get("Authorization")) or headers.get("apikey", "")
     try:
         return tokens.verify(token, private_jwk)
+    except tokens.ExpiredToken as error:
+        raise query.QueryError(401, "PGRST303", "JWT expired") from error
     except tokens.InvalidToken as error:
         raise query.QueryError(401, "PGRST301", str(error)) from error
 

@@ -23,6 +23,10 @@ class InvalidToken(Exception):
     """The token is not one this stack issued, or no longer valid; the message is safe to show."""
 
 
+class ExpiredToken(InvalidToken):
+    pass
+
+
 def anon_key(private_jwk: dict) -> str:
     """What Supabase calls the anon key: a long-lived JWT whose only power is `role: anon`."""
     now = int(time.time())
@@ -61,7 +65,7 @@ def verify(token: str, private_jwk: dict) -> dict:
             leeway=5,
         )
     except jwt.ExpiredSignatureError as error:
-        raise InvalidToken("token has expired") from error
+        raise ExpiredToken("token has expired") from error
     except jwt.PyJWTError as error:
         raise InvalidToken("invalid token") from error
     role = claims["role"]
