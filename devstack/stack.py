@@ -6,8 +6,10 @@ developer's `make run`. Binds 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -100,13 +102,18 @@ class LocalStack:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # One SIGTERM to each gunicorn master, which stops its workers; a group that has not
+        # gone after a grace period is killed whole, so no worker outlives the stack.
         for process in self._processes:
             process.terminate()
         for process in self._processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         self._processes = []
         if self.engine is not None:
             self.engine.dispose()
@@ -133,7 +140,11 @@ class LocalStack:
         command = [sys.executable, "-m", "functions_framework", f"--target={target}"]
         command += [f"--source={source}", f"--host={HOST}", f"--port={port}"]
         try:
-            return subprocess.Popen(command, env=env, stdout=output, stderr=output)
+            # A session of its own: Ctrl-C in the terminal reaches only `make run`, which then
+            # stops each function once (a second signal mid-shutdown can hang a gunicorn worker).
+            return subprocess.Popen(
+                command, env=env, stdout=output, stderr=output, start_new_session=True
+            )
         finally:
             if output is not None:
                 output.close()  # the child holds its own copy

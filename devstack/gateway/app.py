@@ -7,13 +7,16 @@ functions check their own bearer token, and the frontend's files are public.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import flask
 from sqlalchemy import Engine
+from werkzeug.exceptions import HTTPException
 
 from devstack.gateway import auth, functions, rest, tokens
 
+log = logging.getLogger("devstack.gateway")
 _KEYLESS = ("/auth/v1/.well-known/jwks.json",)
 
 
@@ -57,7 +60,14 @@ def create_app(
     def frontend(path: str):
         return flask.send_from_directory(frontend_dir, path, max_age=0)
 
-    app.config["SHOP_ANON_KEY"] = anon_key
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return error
+        log.exception("gateway error on %s %s", flask.request.method, flask.request.path)
+        body = {"code": "internal", "message": "internal error", "msg": "internal error"}
+        return flask.Response(json.dumps(body), 500, mimetype="application/json")
+
     return app
 
 
