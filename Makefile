@@ -4,10 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help venv run test lint fmt db keys clean
+NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
+CHROMIUM   := /usr/bin/chromium
+
+.PHONY: help venv run test lint fmt db keys clean frontend browser
 
 help:
-	@echo "make run   - start the local stack (embedded PostgreSQL + functions) on 127.0.0.1"
+	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
 	@echo "make test  - black --check, then the whole test suite against a fresh database"
 	@echo "make db    - apply sql/ to the development database"
 	@echo "make keys  - print a fresh ES256 JWKS and a dev token"
@@ -26,10 +29,25 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-run: venv
+# supabase-js for the page, from the lock file (re-run when the lock file changes).
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required (Node.js 20+)"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund
+	@rm -f frontend/node_modules/.installed-*
+	@touch $@
+
+frontend: $(NODE_STAMP)
+
+# The browser tests drive Debian's chromium (Playwright cannot download its own here).
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+browser: $(CHROMIUM)
+
+run: venv frontend
 	$(PY) -m devstack.run
 
-test: lint
+test: lint frontend browser
 	$(PY) -m pytest
 
 lint: venv
@@ -45,4 +63,4 @@ keys: venv
 	$(PY) -m shared.devkeys
 
 clean:
-	rm -rf $(VENV) .data dist .pytest_cache
+	rm -rf $(VENV) .data dist .pytest_cache frontend/node_modules test-artifacts

@@ -1,4 +1,4 @@
-"""The local stand-in for the cloud: embedded PostgreSQL, the functions, and (later) the gateway.
+"""The local stand-in for the cloud: embedded PostgreSQL, the functions, and the gateway.
 
 Development only: nothing here is deployed.
 """

@@ -1,31 +1,30 @@
-"""`make run`: the whole write side on this machine, stopped with Ctrl-C.
+"""`make run`: the whole shop on this machine, stopped with Ctrl-C.
 
 Starts (or joins) the embedded PostgreSQL, creates the `shop` database on first run, applies
-sql/, keeps a dev signing key under .data/, starts each function under functions-framework on
-its own port (one process per function, as in production) and prints curl commands.
+sql/ and devstack/sql/, keeps a dev signing key under .data/, starts each function under
+functions-framework on its own port (one process per function, as in production) and the
+gateway (Supabase's local stand-in and the frontend) on 127.0.0.1:54321, writes
+frontend/config.js, and prints the URL and a demo account.
+
+Ports: DEVSTACK_GATEWAY_PORT (54321) and DEVSTACK_FUNCTIONS_PORT (8081: the first of three).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 
-from devstack import database
+from devstack import database, stack
+from devstack.gateway import users
 from shared import devkeys
 
 DATABASE_NAME = "shop"
-HOST = "127.0.0.1"
-FUNCTION_PORTS = {"add_item": 8081, "remove_item": 8082, "checkout": 8083}
 KEY_FILE = database.DATA_DIR / "dev-signing-key.json"
+CONFIG_FILE = stack.FRONTEND_DIR / "config.js"
 DEMO_USER = uuid.UUID("00000000-0000-4000-8000-000000000001")
+DEMO_EMAIL, DEMO_PASSWORD = "demo@example.com", "demo-password"
 
 
 def prepare_database() -> str:
@@ -37,66 +36,39 @@ def prepare_database() -> str:
         if not database.database_exists(server, DATABASE_NAME):
             database.create_database(server, DATABASE_NAME)
         url = database.with_database(server, DATABASE_NAME)
-    database.apply_sql(url)
+    stack.apply_sql(url)
     return url
 
 
-def function_env(url: str, jwk: dict) -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "JWT_JWKS": json.dumps(devkeys.public_jwks(jwk)),
-        "ALLOWED_ORIGINS": os.environ.get("ALLOWED_ORIGINS", f"http://{HOST}:54321"),
-        "PYTHONPATH": str(database.ROOT),
-    }
+def configured_ports() -> tuple[int, dict[str, int]]:
+    gateway = int(os.environ.get("DEVSTACK_GATEWAY_PORT") or 54321)
+    first = int(os.environ.get("DEVSTACK_FUNCTIONS_PORT") or 8081)
+    return gateway, {target: first + i for i, target in enumerate(stack.FUNCTIONS)}
 
 
-def start_functions(env: dict) -> list[subprocess.Popen]:
-    processes = []
-    for name, port in FUNCTION_PORTS.items():
-        source = database.ROOT / "functions" / name / "main.py"
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "functions_framework",
-                    f"--target={name}",
-                    f"--source={source}",
-                    f"--host={HOST}",
-                    f"--port={port}",
-                ],
-                env=env,
-            )
-        )
-    return processes
+def ensure_demo_user(running: stack.LocalStack) -> None:
+    try:
+        users.create(running.engine, DEMO_EMAIL, DEMO_PASSWORD, {}, user_id=DEMO_USER)
+    except users.SignUpRefused:
+        pass  # made by an earlier run
 
 
-def wait_until_listening(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered (405 for GET): it is up
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"nothing listening on {HOST}:{port}")
-
-
-def print_usage(token: str) -> None:
-    auth = f'-H "Authorization: Bearer {token}" -H "Content-Type: application/json"'
-    add, remove, checkout = (FUNCTION_PORTS[n] for n in FUNCTION_PORTS)
+def print_usage(running: stack.LocalStack) -> None:
+    token = devkeys.mint_token(running.private_jwk, DEMO_USER, DEMO_EMAIL)
+    ports = running.function_ports
+    auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
     print(
         f"""
-The shop's write side is up. A dev token for user {DEMO_USER} (valid 1 h):
+The shop is up:  {running.url}/
+
+  Demo account:  {DEMO_EMAIL} / {DEMO_PASSWORD}   (or create your own on the page)
+
+Supabase stand-in: {running.url}/rest/v1, /auth/v1, /functions/v1 (anon key in frontend/config.js)
+Functions: add_item :{ports['add_item']}, remove_item :{ports['remove_item']}, \
+checkout :{ports['checkout']}. A token for the demo user (valid 1 h):
 
   TOKEN={token}
-
-  curl -s {auth.replace(token, '$TOKEN')} -d '{{"product_id": 1, "quantity": 2}}' http://{HOST}:{add}/
-  curl -s {auth.replace(token, '$TOKEN')} -d '{{"product_id": 1, "quantity": 1}}' http://{HOST}:{remove}/
-  curl -s {auth.replace(token, '$TOKEN')} -d '{{}}' http://{HOST}:{checkout}/
+  curl -s {auth} -d '{{"product_id": 1, "quantity": 2}}' {running.url}/functions/v1/add-item
 
 Ctrl-C stops everything.""",
         flush=True,
@@ -105,26 +77,22 @@ Ctrl-C stops everything.""",
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the local shop.")
-    parser.add_argument("--only-db", action="store_true", help="apply sql/ and exit")
+    parser.add_argument("--only-db", action="store_true", help="apply the SQL and exit")
     args = parser.parse_args()
     url = prepare_database()
     if args.only_db:
-        print(f"sql/ applied to {url}")
+        print(f"sql/ and devstack/sql/ applied to {url}")
         return
+    gateway_port, function_ports = configured_ports()
     jwk = devkeys.load_or_create(KEY_FILE)
-    processes = start_functions(function_env(url, jwk))
     try:
-        for port in FUNCTION_PORTS.values():
-            wait_until_listening(port)
-        print_usage(devkeys.mint_token(jwk, DEMO_USER, "demo@example.com"))
-        signal.pause()
+        with stack.LocalStack(url, jwk, gateway_port, function_ports) as running:
+            CONFIG_FILE.write_text(running.config_script())
+            ensure_demo_user(running)
+            print_usage(running)
+            signal.pause()
     except KeyboardInterrupt:
         pass
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
 
 
 if __name__ == "__main__":

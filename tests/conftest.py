@@ -21,6 +21,7 @@ from devstack import database
 from shared import auth, db, devkeys
 from shared.config import settings
 from shared.db import pg8000_url
+from tests.local_stack import local_stack  # noqa: F401  (fixture of tests/browser, tests/devstack)
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS = ("add_item", "remove_item", "checkout")

@@ -1,0 +1,167 @@
+"""The running local stack: one process per function and the gateway in front of them.
+
+Used by `make run` and by the tests, which run it on free ports so they never clash with a
+developer's `make run`. Binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from devstack import database
+from devstack.gateway import app as gateway_app
+from devstack.gateway import tokens
+from shared import devkeys
+from shared.db import pg8000_url
+
+HOST = "127.0.0.1"
+# functions-framework target -> the name in URLs (`/functions/v1/add-item`, `<base>/add-item`).
+FUNCTIONS = {"add_item": "add-item", "remove_item": "remove-item", "checkout": "checkout"}
+DEVSTACK_SQL_DIR = database.ROOT / "devstack" / "sql"
+FRONTEND_DIR = database.ROOT / "frontend"
+
+
+def apply_sql(url: str) -> list[str]:
+    """sql/ (what production gets too), then devstack/sql/ (the local auth tables)."""
+    return database.apply_sql(url) + database.apply_sql(url, DEVSTACK_SQL_DIR)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        pass
+
+
+class LocalStack:
+    """`with LocalStack(...) as stack:` starts everything and stops it on the way out."""
+
+    def __init__(
+        self,
+        database_url: str,
+        private_jwk: dict,
+        gateway_port: int,
+        function_ports: dict[str, int],
+        log_dir: Path | None = None,
+    ):
+        self.database_url, self.private_jwk = database_url, private_jwk
+        self.gateway_port, self.function_ports = gateway_port, function_ports
+        self.log_dir = log_dir  # None: logs go to this terminal, as `make run` wants
+        self.url = f"http://{HOST}:{gateway_port}"
+        self.anon_key = tokens.anon_key(private_jwk)
+        self.engine: Engine | None = None
+        self._processes: list[subprocess.Popen] = []
+        self._server = None
+
+    def __enter__(self) -> "LocalStack":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        env = self._function_env()
+        for target, port in self.function_ports.items():
+            self._processes.append(self._start_function(target, port, env))
+        self.engine = create_engine(
+            pg8000_url(self.database_url), pool_size=5, max_overflow=10, pool_pre_ping=True
+        )
+        app = gateway_app.create_app(
+            self.engine,
+            self.private_jwk,
+            self.url,
+            {FUNCTIONS[t]: port for t, port in self.function_ports.items()},
+            FRONTEND_DIR,
+        )
+        handler = _QuietHandler if self.log_dir else WSGIRequestHandler
+        self._server = make_server(
+            HOST, self.gateway_port, app, threaded=True, request_handler=handler
+        )
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        for process, port in zip(self._processes, self.function_ports.values()):
+            wait_until_listening(port, process)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        # One SIGTERM to each gunicorn master, which stops its workers; a group that has not
+        # gone after a grace period is killed whole, so no worker outlives the stack.
+        for process in self._processes:
+            process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        self._processes = []
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
+    def config_script(self) -> str:
+        return gateway_app.config_script(self.url, self.anon_key)
+
+    def _function_env(self) -> dict:
+        return {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "JWT_JWKS": json.dumps(devkeys.public_jwks(self.private_jwk)),
+            "ALLOWED_ORIGINS": os.environ.get("ALLOWED_ORIGINS", self.url),
+            "PYTHONPATH": str(database.ROOT),
+        }
+
+    def _start_function(self, target: str, port: int, env: dict) -> subprocess.Popen:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{target}.log", "ab")
+        source = database.ROOT / "functions" / target / "main.py"
+        command = [sys.executable, "-m", "functions_framework", f"--target={target}"]
+        command += [f"--source={source}", f"--host={HOST}", f"--port={port}"]
+        try:
+            # A session of its own: Ctrl-C in the terminal reaches only `make run`, which then
+            # stops each function once (a second signal mid-shutdown can hang a gunicorn worker).
+            return subprocess.Popen(
+                command, env=env, stdout=output, stderr=output, start_new_session=True
+            )
+        finally:
+            if output is not None:
+                output.close()  # the child holds its own copy
+
+
+def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{process.args[3]} exited with {process.returncode} (port {port} in use?)"
+            )
+        try:
+            urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return  # it answered (405 for GET): it is up
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on {HOST}:{port}")

@@ -1,0 +1,51 @@
+"""/functions/v1/<name>: the gateway forwards to the function's process, headers and all."""
+
+from devstack.gateway import app as gateway_app
+from devstack.stack import FRONTEND_DIR
+from tests.local_stack import free_port
+
+
+def test_headers_pass_through_both_ways(gateway, sign_up, admin, local_stack):
+    shopper = sign_up()
+    product = admin.create_product(stock=2)
+    answer = gateway.post(
+        "/functions/v1/add-item",
+        {"product_id": product, "quantity": 1},
+        headers={
+            **shopper.auth,
+            "X-Correlation-ID": "browser-chose-this-id",
+            "Origin": "http://127.0.0.1:54321",
+        },
+        apikey=False,
+    )
+    assert answer.status == 200, answer.body
+    assert answer.headers["X-Correlation-ID"] == "browser-chose-this-id"
+    assert answer.headers["Access-Control-Expose-Headers"] == "X-Correlation-ID"
+    assert answer.headers["Server"].startswith("Werkzeug")  # one Server header: the gateway's
+
+
+def test_function_errors_come_back_unchanged(gateway):
+    answer = gateway.post("/functions/v1/checkout", {}, apikey=False)
+    assert answer.status == 401
+    assert answer.body["error"]["code"] == "unauthorized"
+    assert answer.body["error"]["correlation_id"] == answer.headers["X-Correlation-ID"]
+
+
+def test_unknown_function_is_a_json_404(gateway):
+    answer = gateway.post("/functions/v1/refund-everything", {}, apikey=False)
+    assert answer.status == 404
+    assert answer.body["error"]["code"] == "function_not_found"
+    assert answer.body["error"]["correlation_id"] == answer.headers["X-Correlation-ID"]
+
+
+def test_a_function_that_is_down_is_a_json_502(local_stack):
+    app = gateway_app.create_app(
+        local_stack.engine,
+        local_stack.private_jwk,
+        local_stack.url,
+        {"add-item": free_port()},  # nothing listens there
+        FRONTEND_DIR,
+    )
+    response = app.test_client().post("/functions/v1/add-item", json={"product_id": 1})
+    assert response.status_code == 502
+    assert response.get_json()["error"]["code"] == "function_unavailable"
