@@ -31,7 +31,8 @@ venv: $(STAMP)
 
 # supabase-js for the page, from the lock file (re-run when the lock file changes).
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
-	@command -v npm >/dev/null || { echo "npm is required (Node.js 20+)"; exit 1; }
+	@command -v npm >/dev/null || { echo "npm missing: installing Debian's nodejs and npm"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	cd frontend && npm ci --no-audit --no-fund
 	@rm -f frontend/node_modules/.installed-*
 	@touch $@
