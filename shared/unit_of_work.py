@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from shared import db
+from shared.outbox import OutboxRepository
 from shared.repository import CartRepository
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ class UnitOfWork:
     """Rolls back unless `commit()` was called, like cosmicpython's unit of work."""
 
     carts: CartRepository
+    outbox: OutboxRepository
 
     def __init__(self, engine: Engine | None = None):
         self._engine = engine or db.engine()
@@ -30,6 +32,7 @@ class UnitOfWork:
         self._connection = self._engine.connect()
         self._transaction = self._connection.begin()
         self.carts = CartRepository(self._connection)
+        self.outbox = OutboxRepository(self._connection)
         return self
 
     def commit(self) -> None:
