@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
-.PHONY: help venv run test lint fmt db keys clean
+.PHONY: help venv run test lint fmt db keys clean npm package relay
 
 help:
 	@echo "make run   - start the local stack (embedded PostgreSQL + functions) on 127.0.0.1"
@@ -12,6 +13,8 @@ help:
 	@echo "make db    - apply sql/ to the development database"
 	@echo "make keys  - print a fresh ES256 JWKS and a dev token"
 	@echo "make fmt   - format the code with black"
+	@echo "make package - build dist/<function>.zip for AWS Lambda (see docs/deploy.md)"
+	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -29,7 +32,7 @@ venv: $(STAMP)
 run: venv
 	$(PY) -m devstack.run
 
-test: lint
+test: lint npm
 	$(PY) -m pytest
 
 lint: venv
@@ -44,5 +47,22 @@ db: venv
 keys: venv
 	$(PY) -m shared.devkeys
 
+# The Serverless Framework CLI (v3, pinned in package-lock.json), for the deployment tests.
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "npm missing: installing nodejs and npm with apt"; \
+	  apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*
+	@touch $@
+
+npm: $(NPM_STAMP)
+
+package: venv
+	$(PY) -m deploy.package
+
+relay: venv
+	$(PY) -m devstack.relay
+
 clean:
-	rm -rf $(VENV) .data dist .pytest_cache
+	rm -rf $(VENV) .data dist .pytest_cache node_modules .serverless
