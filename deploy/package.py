@@ -34,10 +34,15 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 def interpreter_for(version: str, given: str | None = None) -> str:
     """A Python of the target version: .pyc files are only valid for the version that wrote them.
 
-    Tried in order: `given` (--python or $PACKAGE_PYTHON), this interpreter, python<version>.
+    Tried in order: `given` (--python or $PACKAGE_PYTHON), this interpreter, python<version>
+    on PATH, then one installed by pyenv.
     """
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
     candidates = [given, sys.executable if here == version else None, f"python{version}"]
+    if shutil.which("pyenv"):
+        prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True)
+        if prefix.returncode == 0:
+            candidates.append(f"{prefix.stdout.strip()}/bin/python{version}")
     probe = "import sys; print('%d.%d' % sys.version_info[:2])"
     for candidate in filter(None, candidates):
         found = shutil.which(candidate)
