@@ -9,8 +9,11 @@ only then, so a function configured with plain variables never loads it.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 
 class ConfigurationError(Exception):
@@ -86,7 +89,9 @@ def _fetch(variable: str, reference: str, read) -> str:
     try:
         return read(reference)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        raise ConfigurationError(f"cannot read {reference} ({variable}): {error}") from error
+        # The details (parameter name, AWS's reason) go to the log; callers see the variable.
+        log.error("cannot read %s (%s): %s", reference, variable, error)
+        raise ConfigurationError(f"cannot read the setting {variable}") from error
 
 
 def _from_ssm(name: str) -> str:
