@@ -3,11 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
 NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help venv run test lint fmt db keys clean frontend browser
+.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
@@ -15,6 +16,8 @@ help:
 	@echo "make db    - apply sql/ to the development database"
 	@echo "make keys  - print a fresh ES256 JWKS and a dev token"
 	@echo "make fmt   - format the code with black"
+	@echo "make package - build dist/<function>.zip for AWS Lambda (see docs/deploy.md)"
+	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -48,7 +51,7 @@ browser: $(CHROMIUM)
 run: venv frontend
 	$(PY) -m devstack.run
 
-test: lint frontend browser
+test: lint frontend browser npm
 	$(PY) -m pytest
 
 lint: venv
@@ -63,5 +66,22 @@ db: venv
 keys: venv
 	$(PY) -m shared.devkeys
 
+# The Serverless Framework CLI (v3, pinned in package-lock.json), for the deployment tests.
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "npm missing: installing nodejs and npm with apt"; \
+	  apt-get update -qq && apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@rm -f node_modules/.installed-*
+	@touch $@
+
+npm: $(NPM_STAMP)
+
+package: venv
+	$(PY) -m deploy.package
+
+relay: venv
+	$(PY) -m devstack.relay
+
 clean:
-	rm -rf $(VENV) .data dist .pytest_cache frontend/node_modules test-artifacts
+	rm -rf $(VENV) .data dist .pytest_cache frontend/node_modules test-artifacts node_modules .serverless

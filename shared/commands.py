@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from shared import logs
+from shared import logs, order_events
 from shared.domain import (
     ProductNotFound,
     add_item_to_cart,
@@ -64,4 +64,7 @@ def checkout(user_id: uuid.UUID) -> dict:
             ],
         }
 
-    return run_in_transaction(work)
+    placed_order = run_in_transaction(work)
+    # After commit, so only a committed order is ever announced; failure leaves it to the relay.
+    order_events.publish_after_checkout(uuid.UUID(placed_order["order_id"]))
+    return placed_order

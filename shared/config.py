@@ -1,10 +1,23 @@
-"""Settings from the environment, read once per cold start: the one place that reads config."""
+"""Settings from the environment, read once per cold start: the one place that reads config.
+
+Secrets may be given as plain variables (`DATABASE_URL`) or, on AWS, as the name of an SSM
+parameter (`DATABASE_URL_SSM_PARAM`, SecureString) or a Secrets Manager ARN
+(`DATABASE_URL_SECRET_ARN`). Those are fetched once and cached with the rest; boto3 is imported
+only then, so a function configured with plain variables never loads it.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or cannot be read; the message names it and is safe to log."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +32,8 @@ class Settings:
     db_connect_timeout_seconds: float
     db_prepared_statements: str
     log_level: str
+    order_events_queue_url: str | None
+    outbox_batch_size: int
 
 
 def _int(name: str, default: int) -> int:
@@ -32,15 +47,24 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def log_level() -> str:
+    """Needed before anything else (and cannot fail), so it is read on its own."""
+    return os.environ.get("LOG_LEVEL", "INFO").upper()
+
+
 @functools.cache
 def settings() -> Settings:
-    """Read the environment once; tests that change it call `settings.cache_clear()`."""
+    """Read the environment once; tests that change it call `settings.cache_clear()`.
+
+    A ConfigurationError is not cached: the next call tries again, so a parameter created
+    after a cold start is picked up without a redeploy.
+    """
     env = os.environ
     return Settings(
-        database_url=env.get("DATABASE_URL", ""),
-        jwt_jwks=env.get("JWT_JWKS") or None,
+        database_url=_secret("DATABASE_URL") or "",
+        jwt_jwks=_secret("JWT_JWKS"),
         supabase_jwks_url=env.get("SUPABASE_JWKS_URL") or None,
-        supabase_jwt_secret=env.get("SUPABASE_JWT_SECRET") or None,
+        supabase_jwt_secret=_secret("SUPABASE_JWT_SECRET"),
         allowed_origins=tuple(
             o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
         ),
@@ -48,5 +72,48 @@ def settings() -> Settings:
         db_pool_size=_int("DB_POOL_SIZE", 2),
         db_connect_timeout_seconds=float(env.get("DB_CONNECT_TIMEOUT_SECONDS") or 10),
         db_prepared_statements=_choice("DB_PREPARED_STATEMENTS", ("auto", "on", "off")),
-        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        log_level=log_level(),
+        order_events_queue_url=env.get("ORDER_EVENTS_QUEUE_URL") or None,
+        outbox_batch_size=_int("OUTBOX_BATCH_SIZE", 50),
     )
+
+
+def _secret(name: str) -> str | None:
+    """`NAME` itself, else the SSM parameter `NAME_SSM_PARAM`, else the secret `NAME_SECRET_ARN`."""
+    env = os.environ
+    if env.get(name):
+        return env[name]
+    if env.get(f"{name}_SSM_PARAM"):
+        return _fetch(f"{name}_SSM_PARAM", env[f"{name}_SSM_PARAM"], _from_ssm)
+    if env.get(f"{name}_SECRET_ARN"):
+        return _fetch(f"{name}_SECRET_ARN", env[f"{name}_SECRET_ARN"], _from_secrets_manager)
+    return None
+
+
+def _fetch(variable: str, reference: str, read) -> str:
+    try:
+        import botocore.exceptions  # the AWS SDK, loaded only when a secret lives in AWS
+    except ImportError as error:
+        raise ConfigurationError(f"{variable} is set but boto3 is not installed") from error
+    try:
+        return read(reference)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        # The details (parameter name, AWS's reason) go to the log; callers see the variable.
+        log.error("cannot read %s (%s): %s", reference, variable, error)
+        raise ConfigurationError(f"cannot read the setting {variable}") from error
+
+
+def _from_ssm(name: str) -> str:
+    import boto3
+
+    response = boto3.client("ssm").get_parameter(Name=name, WithDecryption=True)
+    return response["Parameter"]["Value"]
+
+
+def _from_secrets_manager(arn: str) -> str:
+    import boto3
+
+    response = boto3.client("secretsmanager").get_secret_value(SecretId=arn)
+    if "SecretString" not in response:
+        raise ConfigurationError(f"secret {arn} holds binary data, not a string")
+    return response["SecretString"]

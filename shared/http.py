@@ -17,7 +17,7 @@ import flask
 import pydantic
 
 from shared import auth, db, logs
-from shared.config import settings
+from shared.config import ConfigurationError, log_level, settings
 from shared.domain import (
     CartEmpty,
     DomainError,
@@ -39,6 +39,7 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     DomainError: (409, "rule_violated"),
     auth.Unauthorized: (401, "unauthorized"),
     db.DatabaseUnavailable: (503, "database_unavailable"),
+    ConfigurationError: (503, "configuration_error"),
 }
 _ALLOWED_HEADERS = "Authorization, Content-Type, X-Correlation-ID, Idempotency-Key"
 _EXPOSED_HEADERS = "X-Correlation-ID"
@@ -55,13 +56,15 @@ Command = Callable[[auth.User, pydantic.BaseModel], dict]
 
 def command_endpoint(name: str, schema: type[pydantic.BaseModel]):
     """Turn `command(user, body) -> dict` into a functions-framework HTTP function."""
-    logs.configure(settings().log_level)
+    logs.configure(log_level())
 
     def decorate(command: Command) -> Callable[[flask.Request], flask.Response]:
         @functools.wraps(command)
         def endpoint(request: flask.Request) -> flask.Response:
             started = time.perf_counter()
-            cid = logs.begin_invocation(name, request.headers.get("X-Correlation-ID"))
+            cid = logs.begin_invocation(
+                name, request.headers.get("X-Correlation-ID"), _platform_request_id(request)
+            )
             if request.method == "OPTIONS":
                 response = flask.Response(status=204)
             else:
@@ -147,14 +150,22 @@ def _validate(schema: type[pydantic.BaseModel], raw: bytes) -> pydantic.BaseMode
         )
 
 
+def _platform_request_id(request: flask.Request) -> str | None:
+    """API Gateway's own request id (set by the Lambda adapter), so its logs and ours line up."""
+    return request.environ.get("apig_wsgi.request_context", {}).get("requestId")
+
+
 def _error_body(code: str, message: str, cid: str, details: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "correlation_id": cid, **(details or {})}}
 
 
 def _add_cors_headers(request: flask.Request, response: flask.Response) -> None:
     origin = request.headers.get("Origin")
-    allowed = settings().allowed_origins
     response.vary.add("Origin")
+    try:
+        allowed = settings().allowed_origins
+    except ConfigurationError:
+        return  # already answered 503; no origin is known to be allowed
     if not origin or not (origin in allowed or "*" in allowed):
         return
     response.headers["Access-Control-Allow-Origin"] = origin

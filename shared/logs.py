@@ -18,13 +18,14 @@ _correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
 _function_name: ContextVar[str] = ContextVar("function_name", default="-")
 
 # Anything else (newlines, control characters, huge values) is replaced so logs cannot be forged.
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# `=`, `+` and `/` because API Gateway's request ids are base64.
+_SAFE_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 
 
-def begin_invocation(function_name: str, incoming_id: str | None) -> str:
-    """Adopt the caller's correlation id when it is safe, otherwise mint a new one."""
-    cid = incoming_id if incoming_id and _SAFE_ID.fullmatch(incoming_id) else None
-    cid = cid or str(uuid.uuid4())
+def begin_invocation(function_name: str, *incoming_ids: str | None) -> str:
+    """Adopt the first safe id offered (the caller's, then the platform's), else mint one."""
+    safe = (i for i in incoming_ids if i and _SAFE_ID.fullmatch(i))
+    cid = next(safe, None) or str(uuid.uuid4())
     _correlation_id.set(cid)
     _function_name.set(function_name)
     return cid

@@ -99,6 +99,14 @@ with placed as (
   delete from cart_items ci
   using jsonb_to_recordset(cast(:lines as jsonb)) as l(product_id bigint)
   where ci.cart_id = :cart_id and ci.product_id = l.product_id
+), announced as (
+  -- the OrderPlaced event, committed with its order or not at all (sql/40_outbox.sql)
+  insert into outbox (event_type, order_id, correlation_id, payload)
+  select 'OrderPlaced', placed.id, :correlation_id, jsonb_build_object(
+    'type', 'OrderPlaced', 'order_id', placed.id, 'user_id', cast(:user_id as uuid),
+    'lines', cast(:lines as jsonb), 'total_cents', cast(:total_cents as bigint),
+    'created_at', placed.created_at)
+  from placed
 )
 select id, created_at from placed
 """

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from shared import db
 from shared.domain import DomainError
+from shared.outbox import OutboxRepository
 from shared.repository import CartRepository
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ class UnitOfWork:
     """Rolls back unless `commit()` was called, like cosmicpython's unit of work."""
 
     carts: CartRepository
+    outbox: OutboxRepository
 
     def __init__(self, engine: Engine | None = None):
         self._engine = engine or db.engine()
@@ -38,6 +40,7 @@ class UnitOfWork:
             self._release(broken=db.is_connection_error(error))
             raise
         self.carts = CartRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
         return self
 
     def commit(self) -> None:

@@ -107,7 +107,7 @@ class Admin:
 
     def snapshot(self) -> dict:
         """Everything a command can write, to prove that a failed one wrote nothing."""
-        tables = ("products", "carts", "cart_items", "orders", "order_items")
+        tables = ("products", "carts", "cart_items", "orders", "order_items", "outbox")
         digest = ", ".join(
             f"(select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t)"
             for t in tables

@@ -1,13 +1,14 @@
 """checkout: turn the caller's cart into a placed order."""
 
-import functions_framework
-
 from shared import commands
 from shared.http import command_endpoint
+from shared.lambda_adapter import lambda_handler
 from shared.schemas import CheckoutRequest
 
 
-@functions_framework.http
 @command_endpoint("checkout", CheckoutRequest)
 def checkout(user, body: CheckoutRequest) -> dict:
     return commands.checkout(user.id)
+
+
+handler = lambda_handler(checkout)  # AWS Lambda entry point; `checkout` is functions-framework's

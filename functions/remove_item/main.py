@@ -1,13 +1,16 @@
 """remove-item: give units back from the caller's cart to stock."""
 
-import functions_framework
-
 from shared import commands
 from shared.http import command_endpoint
+from shared.lambda_adapter import lambda_handler
 from shared.schemas import CartItemRequest
 
 
-@functions_framework.http
 @command_endpoint("remove_item", CartItemRequest)
 def remove_item(user, body: CartItemRequest) -> dict:
     return commands.remove_item(user.id, body.product_id, body.quantity)
+
+
+handler = lambda_handler(
+    remove_item
+)  # AWS Lambda entry point; `remove_item` is functions-framework's

@@ -75,19 +75,17 @@ def test_storm_of_adds_and_removes_keeps_every_unit(apps, new_user, admin):
         )
         for _ in range(400)
     ]
-    calls = [
-        (
-            lambda f=f, t=t, p=p, q=q: post(
-                apps[f].test_client(),
-                t,
-                {} if f == "checkout" else {"product_id": p, "quantity": q},
-            ).status_code
-        )
-        for f, t, p, q in plan
-    ]
-    statuses = Counter(run_concurrently(calls, threads=16))
+
+    def call(function, token, product, quantity):
+        body = {} if function == "checkout" else {"product_id": product, "quantity": quantity}
+        return function, post(apps[function].test_client(), token, body).status_code
+
+    results = run_concurrently([lambda step=step: call(*step) for step in plan], threads=16)
+    statuses = Counter(status for _, status in results)
     assert not [s for s in statuses if s >= 500], statuses
-    assert statuses[200] > 100, statuses
+    # Not a vacuous storm: every kind of command really applied, many times over.
+    applied = Counter(function for function, status in results if status == 200)
+    assert min(applied[f] for f in ("add_item", "remove_item", "checkout")) >= 5, applied
     for product, initial in start.items():
         stock = admin.stock(product)
         in_carts = admin.scalar(

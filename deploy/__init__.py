@@ -1,0 +1,1 @@
+"""Building and describing the AWS deployment (packages, serverless.yml helpers); never deployed."""

@@ -1,0 +1,133 @@
+"""Cold start of each Lambda package: a fresh Python that sees only the unpacked zip, timed
+through `import main` and the first `handler(event, context)` (a real add-item or checkout
+against the development database, or an unauthenticated call with --no-database).
+
+    python -m deploy.cold_start [--runs 5] [--dist DIR] [--no-database]
+
+The zips are built for this interpreter's version (their .pyc must load here), unless --dist
+gives ready ones. `make bench` prints these figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+from deploy import package
+
+_PROBE = """
+import time
+started = time.perf_counter()
+import json, sys
+sys.path.insert(0, {folder!r})
+import main
+imported = time.perf_counter()
+event = json.loads({event!r})
+result = main.handler(event, None)
+answered = time.perf_counter()
+print(json.dumps({{"import_ms": (imported - started) * 1000, "first_call_ms":
+    (answered - imported) * 1000, "status": result["statusCode"], "modules": len(sys.modules)}}))
+"""
+
+
+def http_event(path: str, body: dict, token: str | None) -> dict:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return {
+        "version": "2.0",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "http": {
+                "method": "POST",
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "10.0.0.1",
+            },
+            "requestId": uuid.uuid4().hex,
+        },
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def run_once(folder: Path, event: dict, env: dict) -> dict:
+    started = time.perf_counter()
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _PROBE.format(folder=str(folder), event=json.dumps(event)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=env,
+        check=True,
+    )
+    figures = json.loads(ran.stdout.splitlines()[-1])
+    figures["process_ms"] = (time.perf_counter() - started) * 1000
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--dist", type=Path, help="ready zips (built for this Python)")
+    parser.add_argument("--no-database", action="store_true")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    token = None
+    if not args.no_database:
+        from devstack import run
+        from shared import devkeys
+
+        jwk = devkeys.load_or_create(run.KEY_FILE)
+        env.update(run.function_env(run.prepare_database(), jwk))
+        env.pop("PYTHONPATH", None)
+        token = devkeys.mint_token(jwk, uuid.uuid4())
+    events = {
+        "add_item": http_event("/add-item", {"product_id": 4}, token),
+        "remove_item": http_event("/remove-item", {"product_id": 4}, token),
+        "checkout": http_event("/checkout", {}, token),
+    }
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
+        dist = args.dist
+        if dist is None:
+            dist = Path(tmp) / "dist"
+            version = f"{sys.version_info.major}.{sys.version_info.minor}"
+            package.build(tuple(events), dist, version)
+        print(
+            f"cold start, median of {args.runs} fresh processes (Python {sys.version.split()[0]})"
+        )
+        for name, event in events.items():
+            folder = Path(tmp) / name
+            with zipfile.ZipFile(dist / f"{name}.zip") as archive:
+                archive.extractall(folder)
+            runs = [run_once(folder, event, env) for _ in range(args.runs)]
+            median = {
+                k: statistics.median(r[k] for r in runs)
+                for k in ("import_ms", "first_call_ms", "process_ms")
+            }
+            print(
+                f"  {name:12} import {median['import_ms']:6.1f} ms   first call "
+                f"{median['first_call_ms']:6.1f} ms (HTTP {runs[-1]['status']})   whole process "
+                f"{median['process_ms']:6.1f} ms   {runs[-1]['modules']} modules"
+            )
+
+
+if __name__ == "__main__":
+    main()

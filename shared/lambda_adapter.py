@@ -1,0 +1,45 @@
+"""Runs a functions-framework HTTP function on AWS Lambda, behind API Gateway or an ALB.
+
+apig-wsgi turns the event (HTTP API v2, REST API v1 or ALB) into a WSGI request for a tiny Flask
+app that sends every path and method to the function, as functions-framework does, and turns the
+response back into the Lambda result (base64 when the body is binary). The function body is
+the same on both platforms; only this entry point differs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+import flask
+from apig_wsgi import make_lambda_handler
+from werkzeug.routing import Rule
+
+from shared.config import ConfigurationError, settings
+
+log = logging.getLogger(__name__)
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def lambda_handler(function: Callable[[flask.Request], flask.Response]) -> LambdaHandler:
+    """`handler(event, context)` for an HTTP function written for functions-framework."""
+    app = flask.Flask(function.__name__)
+    # Rules without methods match every method, so OPTIONS and GET reach the function too.
+    app.url_map.add(Rule("/", defaults={"path": ""}, endpoint="function"))
+    app.url_map.add(Rule("/<path:path>", endpoint="function"))
+    app.view_functions["function"] = lambda path: function(flask.request)
+    read_settings_at_cold_start()
+    return make_lambda_handler(app, binary_support=True)
+
+
+def read_settings_at_cold_start() -> None:
+    """Fetch the configuration during the init phase; a failure is logged, never raised.
+
+    Raising here would fail the init and make Lambda retry it on every request (a crash loop);
+    instead each request answers 503 configuration_error and tries again.
+    """
+    try:
+        settings()
+    except ConfigurationError as error:
+        log.error("startup: configuration error: %s", error)
