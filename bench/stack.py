@@ -165,16 +165,19 @@ def spawn(command: list[str], env: dict, log_name: str) -> subprocess.Popen:
 
 
 @contextlib.contextmanager
-def running(url: str, keys: Keys, server_settings: dict[str, str]):
+def running(url: str, keys: Keys, server_settings: dict[str, str], baseline: bool = True):
     """Ours (with `server_settings` in its environment) and the baseline, until the block ends."""
     (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
     ours_env = server_env(url, keys, **server_settings)
     processes = [spawn(our_command(n, p), ours_env, f"ours-{n}") for n, p in OUR_PORTS.items()]
-    processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
+    ports = list(OUR_PORTS.values())
+    if baseline:
+        processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
+        ports.append(BASELINE_PORT)
     try:
-        for port in (*OUR_PORTS.values(), BASELINE_PORT):
+        for port in ports:
             wait_until_listening(port)
-        yield
+        yield processes
     finally:
         stop(processes)
 
