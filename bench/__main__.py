@@ -7,7 +7,8 @@ ceiling, exchanges per command and cold start. Prints a table and writes bench/r
 
 Knobs (environment): BENCH_SECONDS (measured seconds per run, default 10), BENCH_WARMUP (3),
 BENCH_CLIENTS (32), BENCH_COLD_RUNS (5), BENCH_ONLY (comma list of hot, spread, checkout,
-ceiling, exchanges, cold), and the functions' server setting WORKERS, THREADS, DB_POOL_SIZE.
+ceiling, exchanges, cold), BENCH_PSYCOPG=1 (ours through psycopg 3 as well, on 18084-18086),
+and the functions' server setting WORKERS, THREADS, DB_POOL_SIZE.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def knobs() -> scenarios.Knobs:
         warmup=float(env.get("BENCH_WARMUP") or 3),
         clients=int(env.get("BENCH_CLIENTS") or 32),
         cold_runs=int(env.get("BENCH_COLD_RUNS") or 5),
+        psycopg=env.get("BENCH_PSYCOPG", "") not in ("", "0"),
     )
 
 
@@ -64,8 +66,8 @@ def main() -> int:
         tokens = keys.tokens_file(stack.USERS)
         if "exchanges" in only:
             print("exchanges per command (wire proxy)...", flush=True)
-            result["exchanges"] = scenarios.exchanges(url, keys)
-        with stack.running(url, keys, settings):
+            result["exchanges"] = scenarios.exchanges(url, keys, k)
+        with stack.running(url, keys, settings, psycopg=k.psycopg):
             for scenario in ("hot", "spread"):
                 if scenario in only:
                     rows, failed = scenarios.add_items(url, tokens, scenario, k)

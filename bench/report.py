@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-IMPLEMENTATIONS = ("ours", "baseline", "ceiling")
-COLORS = {"ours": "#2b6cb0", "baseline": "#c05621", "ceiling": "#718096"}
+COLORS = {
+    "ours": "#2b6cb0",
+    "ours (psycopg)": "#38a169",
+    "baseline": "#c05621",
+    "ceiling": "#718096",
+}
 
 
 def load_table(rows: list[dict]) -> list[str]:
@@ -79,10 +83,11 @@ def chart(path: Path, load: list[dict], cold: list[dict]) -> None:
     scenarios = list(dict.fromkeys(r["scenario"] for r in load))
     panels = 3 if cold else 2
     figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5))
-    width = 0.27
-    for i, implementation in enumerate(IMPLEMENTATIONS):
+    present = [i for i in COLORS if any(r["implementation"] == i for r in load)]
+    width = 0.8 / len(present)
+    for i, implementation in enumerate(present):
         rows = {r["scenario"]: r for r in load if r["implementation"] == implementation}
-        xs = [s + (i - 1) * width for s in range(len(scenarios))]
+        xs = [s + (i - (len(present) - 1) / 2) * width for s in range(len(scenarios))]
         rates = [rows[s]["rate"] if s in rows else 0 for s in scenarios]
         bars = axes[0].bar(xs, rates, width, label=implementation, color=COLORS[implementation])
         axes[0].bar_label(bars, fmt="%.0f", fontsize=7)

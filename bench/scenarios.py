@@ -18,9 +18,16 @@ class Knobs:
     warmup: float
     clients: int
     cold_runs: int
+    psycopg: bool = False
 
 
-IMPLEMENTATIONS = {"ours": stack.OURS, "baseline": stack.BASELINE}
+def implementations(knobs: Knobs) -> dict[str, dict[str, stack.Target]]:
+    found = {"ours": stack.OURS, "baseline": stack.BASELINE}
+    if knobs.psycopg:
+        found["ours (psycopg)"] = stack.OURS_PSYCOPG
+    return found
+
+
 SHAPES = {  # scenario -> (users drawn from, products drawn from)
     "hot": (stack.HOT_USERS, 1),
     "spread": (stack.USERS, stack.PRODUCTS),
@@ -46,7 +53,7 @@ def add_items(url: str, tokens, scenario: str, knobs: Knobs) -> tuple[list[dict]
     """hot or spread for both implementations; checks that stock taken == units put in carts."""
     users, products = SHAPES[scenario]
     rows, failures = [], []
-    for implementation, targets in IMPLEMENTATIONS.items():
+    for implementation, targets in implementations(knobs).items():
         before = stack.units(url)
         runs = [
             load.wrk_add_items(targets["add_item"], tokens, users, products, knobs.clients, s)
@@ -73,7 +80,7 @@ def add_items(url: str, tokens, scenario: str, knobs: Knobs) -> tuple[list[dict]
 def checkout(url: str, keys: stack.Keys, knobs: Knobs) -> list[dict]:
     """Each client: add 3 random products, check out, again; both implementations."""
     rows = []
-    for n, (implementation, targets) in enumerate(IMPLEMENTATIONS.items()):
+    for n, (implementation, targets) in enumerate(implementations(knobs).items()):
         tokens = [keys.token(10_000 * (n + 1) + i) for i in range(knobs.clients)]
         for seconds in (knobs.warmup, knobs.seconds):
             result = load.checkout_flows(
@@ -105,7 +112,14 @@ def with_fractions(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def exchanges(url: str, keys: stack.Keys) -> dict:
+def exchanges(url: str, keys: stack.Keys, knobs: Knobs) -> dict:
+    counts = _exchanges(url, keys)
+    if knobs.psycopg:
+        counts["ours (psycopg)"] = _exchanges(stack.psycopg_url(url), keys)["ours"]
+    return counts
+
+
+def _exchanges(url: str, keys: stack.Keys) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": url,
