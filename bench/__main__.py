@@ -7,7 +7,8 @@ ceiling, exchanges per command and cold start. Prints a table and writes bench/r
 
 Knobs (environment): BENCH_SECONDS (measured seconds per run, default 10), BENCH_WARMUP (3),
 BENCH_CLIENTS (32), BENCH_COLD_RUNS (5), BENCH_ONLY (comma list of hot, spread, checkout,
-ceiling, exchanges, cold), BENCH_PSYCOPG=1 (ours through psycopg 3 as well, on 18084-18086),
+ceiling, hop, exchanges, cold), BENCH_HOP_MS (the hop scenario's delay per exchange, 1),
+BENCH_PSYCOPG=1 (ours through psycopg 3 as well, on 18084-18086),
 and the functions' server setting WORKERS, THREADS, DB_POOL_SIZE.
 """
 
@@ -20,10 +21,11 @@ import time
 import warnings
 
 from bench import report, scenarios, stack
+from bench.wire_proxy import WireProxy
 
 # The functions' server setting the bench runs (and the README documents); see docs/performance.md.
 SERVER_SETTINGS = {"WORKERS": "1", "THREADS": "8", "DB_POOL_SIZE": "8"}
-EVERYTHING = ("hot", "spread", "checkout", "ceiling", "exchanges", "cold")
+EVERYTHING = ("hot", "spread", "checkout", "ceiling", "hop", "exchanges", "cold")
 
 
 def knobs() -> scenarios.Knobs:
@@ -34,6 +36,7 @@ def knobs() -> scenarios.Knobs:
         clients=int(env.get("BENCH_CLIENTS") or 32),
         cold_runs=int(env.get("BENCH_COLD_RUNS") or 5),
         psycopg=env.get("BENCH_PSYCOPG", "") not in ("", "0"),
+        hop_ms=float(env.get("BENCH_HOP_MS") or 1),
     )
 
 
@@ -80,6 +83,15 @@ def main() -> int:
             if "cold" in only:
                 print("cold start...", flush=True)
                 result["cold"] = scenarios.cold_starts(url, keys, settings, k)
+        if "hop" in only and k.hop_ms > 0:
+            # hot again with the database a network hop away: every exchange waits hop_ms.
+            print(f"hot with {k.hop_ms:g} ms per exchange (wire proxy)...", flush=True)
+            with WireProxy.for_url(url, k.hop_ms / 1000) as proxy:
+                with stack.running(proxy.url(url), keys, settings, psycopg=k.psycopg):
+                    label = f"hot, {k.hop_ms:g} ms hop"
+                    rows, failed = scenarios.add_items(url, tokens, "hot", k, label)
+                    result["load"] += rows
+                    failures += failed
     scenarios.with_fractions(result["load"])
     result["notes"] = [
         "Exchanges: client write bursts sent after the server answered (bench/wire_proxy.py);"

@@ -19,6 +19,7 @@ class Knobs:
     clients: int
     cold_runs: int
     psycopg: bool = False
+    hop_ms: float = 1.0
 
 
 def implementations(knobs: Knobs) -> dict[str, dict[str, stack.Target]]:
@@ -49,9 +50,12 @@ def row(scenario: str, implementation: str, result: Result, note: str = "") -> d
     }
 
 
-def add_items(url: str, tokens, scenario: str, knobs: Knobs) -> tuple[list[dict], list[str]]:
-    """hot or spread for both implementations; checks that stock taken == units put in carts."""
+def add_items(
+    url: str, tokens, scenario: str, knobs: Knobs, label: str | None = None
+) -> tuple[list[dict], list[str]]:
+    """hot or spread for each implementation; checks that stock taken == units put in carts."""
     users, products = SHAPES[scenario]
+    scenario = label or scenario
     rows, failures = [], []
     for implementation, targets in implementations(knobs).items():
         before = stack.units(url)
@@ -67,7 +71,7 @@ def add_items(url: str, tokens, scenario: str, knobs: Knobs) -> tuple[list[dict]
         ok = taken == carted
         check = f"stock taken {taken} {'=' if ok else '!='} units in carts {carted}"
         print(
-            f"  {scenario:8} {implementation:9} {runs[1].rate:7.0f} req/s  {check}"
+            f"  {scenario:14} {implementation:14} {runs[1].rate:7.0f} req/s  {check}"
             f" (2xx answers seen {answered}){'' if ok else '  CHECK FAILED'}",
             flush=True,
         )
@@ -87,7 +91,7 @@ def checkout(url: str, keys: stack.Keys, knobs: Knobs) -> list[dict]:
                 targets["add_item"], targets["checkout"], tokens, stack.PRODUCTS, seconds
             )
         note = f"{result.extra['orders_per_s']:.0f} orders/s (3 adds + 1 checkout each)"
-        print(f"  checkout {implementation:9} {result.rate:7.0f} req/s  {note}", flush=True)
+        print(f"  {'checkout':14} {implementation:14} {result.rate:7.0f} req/s  {note}", flush=True)
         rows.append(row("checkout", implementation, result, note))
     return rows
 
@@ -97,7 +101,7 @@ def ceilings(url: str, knobs: Knobs) -> list[dict]:
     for scenario, (users, products) in SHAPES.items():
         for seconds in (knobs.warmup, knobs.seconds):
             result = ceiling.pgbench(url, users, products, knobs.clients, seconds)
-        print(f"  {scenario:8} {'ceiling':9} {result.rate:7.0f} tx/s (pgbench -M prepared)")
+        print(f"  {scenario:14} {'ceiling':14} {result.rate:7.0f} tx/s (pgbench -M prepared)")
         rows.append(row(scenario, "ceiling", result, "pgbench -M prepared, same SQL"))
     return rows
 
