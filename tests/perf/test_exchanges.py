@@ -53,6 +53,11 @@ def pinned(counts: Counts) -> tuple[int, int, int]:
     return counts.exchanges, counts.exchanges_while_locked, counts.statements
 
 
+def check(command: str, counts: Counts) -> None:
+    measured = pinned(counts)
+    assert measured == PINNED[command], f"now {command!r}: {measured}, update PINNED if intended"
+
+
 def test_exchanges_per_add_and_remove(wire, client, new_user, admin):
     product = admin.create_product(stock=10)
     _, token = new_user()
@@ -62,8 +67,8 @@ def test_exchanges_per_add_and_remove(wire, client, new_user, admin):
     remove = counted(wire, lambda: post(client, "remove_item", token, {"product_id": product}))
 
     assert (add.transactions, add.lock_holds) == (1, 1)
-    assert pinned(add) == PINNED["add_item"], add
-    assert pinned(remove) == PINNED["remove_item"], remove
+    check("add_item", add)
+    check("remove_item", remove)
 
 
 def test_checkout_costs_the_same_whatever_the_number_of_lines(wire, client, new_user, admin):
@@ -76,4 +81,4 @@ def test_checkout_costs_the_same_whatever_the_number_of_lines(wire, client, new_
         costs[lines] = counted(wire, lambda: post(client, "checkout", token, {}))
 
     assert costs[1] == costs[3]
-    assert pinned(costs[3]) == PINNED["checkout"], costs[3]
+    check("checkout", costs[3])
