@@ -24,7 +24,7 @@ from bench import report, scenarios, stack
 from bench.wire_proxy import WireProxy
 
 # The functions' server setting the bench runs (and the README documents); see docs/performance.md.
-SERVER_SETTINGS = {"WORKERS": "1", "THREADS": "8", "DB_POOL_SIZE": "8"}
+SERVER_SETTINGS = {"WORKERS": "2", "THREADS": "4", "DB_POOL_SIZE": "4"}
 EVERYTHING = ("hot", "spread", "checkout", "ceiling", "hop", "exchanges", "cold")
 
 
