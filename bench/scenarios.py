@@ -182,7 +182,7 @@ def cold_starts(url: str, keys: stack.Keys, settings: dict, knobs: Knobs) -> lis
             heavy = ", ".join(f"{n} {s:.2f}" for n, s in cost.heaviest)
             print(
                 f"  {function:11} {implementation:9} spawn to 200 {seconds:.2f} s,"
-                f" import {cost.seconds:.2f} s ({heavy})",
+                f" import {cost.seconds:.2f} s (CPU {cost.cpu_seconds:.2f} s; {heavy})",
                 flush=True,
             )
             rows.append(
@@ -191,6 +191,7 @@ def cold_starts(url: str, keys: stack.Keys, settings: dict, knobs: Knobs) -> lis
                     "implementation": implementation,
                     "first_200_s": seconds,
                     "import_s": cost.seconds,
+                    "import_cpu_s": cost.cpu_seconds,
                     "heaviest": cost.heaviest,
                 }
             )
