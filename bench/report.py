@@ -56,6 +56,51 @@ def exchanges_table(counts: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
+def targets(report: dict) -> list[str]:
+    """Issue 6's targets for ours (pg8000), each with the figure this run measured.
+
+    The cold-start targets are the packaged Lambda path's; this is functions-framework's.
+    """
+    load = {(r["scenario"], r["implementation"]): r for r in report.get("load", [])}
+    checks = []
+    hot, spread = load.get(("hot", "ours")), load.get(("spread", "ours"))
+    ceiling = load.get(("hot", "ceiling"))
+    if hot:
+        checks.append(("hot >= 250 req/s", f"{hot['rate']:.0f}", hot["rate"] >= 250))
+        checks.append(("hot p99 < 250 ms", f"{hot['p99_ms']:.0f}", hot["p99_ms"] < 250))
+    if spread:
+        checks.append(("spread >= 300 req/s", f"{spread['rate']:.0f}", spread["rate"] >= 300))
+        checks.append(("spread p99 < 250 ms", f"{spread['p99_ms']:.0f}", spread["p99_ms"] < 250))
+    if hot and ceiling:
+        share = 100 * hot["rate"] / ceiling["rate"]
+        checks.append(("hot >= 35% of the pgbench ceiling", f"{share:.0f}%", share >= 35))
+    for r in report.get("cold", []):
+        if r["implementation"] == "ours":
+            name = r["function"]
+            checks.append(
+                (
+                    f"{name} import <= 1.0 s (functions-framework path)",
+                    f"{r['import_s']:.2f}",
+                    r["import_s"] <= 1,
+                )
+            )
+            checks.append(
+                (
+                    f"{name} spawn to 200 <= 1.3 s",
+                    f"{r['first_200_s']:.2f}",
+                    r["first_200_s"] <= 1.3,
+                )
+            )
+    exchanges = report.get("exchanges", {}).get("ours", {})
+    if exchanges:
+        one, three = exchanges["checkout (1 line)"], exchanges["checkout (3 lines)"]
+        same = one["statements"] == three["statements"]
+        checks.append(("checkout statements independent of lines", str(same), same))
+    return [
+        f"- {'met' if ok else 'NOT met'}: {what} (measured {figure})" for what, figure, ok in checks
+    ]
+
+
 def write(results_dir: Path, header: list[str], report: dict) -> str:
     """Write bench.md/.json/.png; returns the markdown, which is also what gets printed."""
     sections = [*header, ""]
@@ -65,6 +110,13 @@ def write(results_dir: Path, header: list[str], report: dict) -> str:
         sections += ["## Exchanges per command", "", *exchanges_table(report["exchanges"]), ""]
     if report.get("cold"):
         sections += ["## Cold start", "", *cold_table(report["cold"]), ""]
+    if lines := targets(report):
+        sections += [
+            "## Issue 6 targets (ours, pg8000; judge them on a quiet machine)",
+            "",
+            *lines,
+            "",
+        ]
     sections += report.get("notes", [])
     text = "\n".join(sections) + "\n"
     results_dir.mkdir(parents=True, exist_ok=True)
