@@ -135,7 +135,7 @@ def chart(path: Path, load: list[dict], cold: list[dict]) -> None:
 
     scenarios = list(dict.fromkeys(r["scenario"] for r in load))
     panels = 3 if cold else 2
-    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 4.5))
+    figure, axes = plt.subplots(1, panels, figsize=(6 * panels, 5.5))
     present = [i for i in COLORS if any(r["implementation"] == i for r in load)]
     width = 0.8 / len(present)
     for i, implementation in enumerate(present):
@@ -159,7 +159,8 @@ def chart(path: Path, load: list[dict], cold: list[dict]) -> None:
     axes[1].set_yscale("log")
     for axis in axes[:2]:
         axis.set_xticks(range(len(scenarios)), scenarios)
-        axis.legend(fontsize=7)
+    axes[0].legend(fontsize=7)
+    axes[1].legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     if cold:
         functions = list(dict.fromkeys(r["function"] for r in cold))
         for i, implementation in enumerate(("ours", "baseline")):

@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -23,6 +22,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
+from devstack.run import wait_until_listening
 from shared import devkeys
 from shared.db import pg8000_url
 
@@ -210,19 +210,6 @@ def stop(processes: list[subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def wait_until_listening(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=1)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered (405 or 404 for GET /): it is up
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"nothing listening on {HOST}:{port}")
 
 
 def post(target: Target, token: str, body: dict, timeout: float = 10) -> tuple[int, dict]:
