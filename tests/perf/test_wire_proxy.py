@@ -74,3 +74,20 @@ def test_delay_is_added_to_every_exchange(database_url):
         elapsed = time.perf_counter() - started
         connection.close()
     assert elapsed >= 4 * 0.05
+
+
+def test_finds_the_lock_in_a_named_prepared_statement(through_proxy):
+    """The data layer's own path: statements prepared once per connection, then Bind/Execute."""
+    proxy, connection = through_proxy
+    lock = connection.prepare("select cast(:x as int) for update")
+    save = connection.prepare("select cast(:x as int)")
+
+    def transaction():
+        connection.run("begin")
+        lock.run(x=1)
+        save.run(x=2)
+        connection.run("commit")
+
+    counts = cost(proxy, transaction)
+    assert (counts.exchanges, counts.statements) == (4, 4)
+    assert (counts.lock_holds, counts.exchanges_while_locked) == (1, 2)  # save, commit
