@@ -72,7 +72,9 @@ def add_items(
         check = f"stock taken {taken} {'=' if ok else '!='} units in carts {carted}"
         print(
             f"  {scenario:14} {implementation:14} {runs[1].rate:7.0f} req/s  {check}"
-            f" (2xx answers seen {answered}){'' if ok else '  CHECK FAILED'}",
+            f" (2xx answers seen {answered}, non-2xx {sum(r.non_2xx for r in runs)},"
+            f" socket errors {sum(r.socket_errors for r in runs)})"
+            f"{'' if ok else '  CHECK FAILED'}",
             flush=True,
         )
         if not ok:
