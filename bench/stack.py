@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -196,6 +197,10 @@ def running(
     try:
         for port in ports:
             wait_until_listening(port)
+        time.sleep(0.5)
+        exited = [" ".join(p.args[-3:]) for p in processes if p.poll() is not None]
+        if exited:  # most likely a port already taken by another server
+            raise RuntimeError(f"server exited at start (see {RESULTS}/logs): {exited}")
         yield processes
     finally:
         stop(processes)
