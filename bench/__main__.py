@@ -92,6 +92,8 @@ def main() -> int:
                     rows, failed = scenarios.add_items(url, tokens, "hot", k, label)
                     result["load"] += rows
                     failures += failed
+                if "ceiling" in only:
+                    result["load"] += scenarios.ceilings(proxy.url(url), k, ("hot",), label)
     scenarios.with_fractions(result["load"])
     result["notes"] = [
         "Exchanges: client write bursts sent after the server answered (bench/wire_proxy.py);"

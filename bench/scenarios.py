@@ -98,11 +98,13 @@ def checkout(url: str, keys: stack.Keys, knobs: Knobs) -> list[dict]:
     return rows
 
 
-def ceilings(url: str, knobs: Knobs) -> list[dict]:
+def ceilings(url: str, knobs: Knobs, shapes=tuple(SHAPES), label: str | None = None) -> list[dict]:
     rows = []
-    for scenario, (users, products) in SHAPES.items():
+    for scenario in shapes:
+        users, products = SHAPES[scenario]
         for seconds in (knobs.warmup, knobs.seconds):
             result = ceiling.pgbench(url, users, products, knobs.clients, seconds)
+        scenario = label or scenario
         print(f"  {scenario:14} {'ceiling':14} {result.rate:7.0f} tx/s (pgbench -M prepared)")
         rows.append(row(scenario, "ceiling", result, "pgbench -M prepared, same SQL"))
     return rows
