@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import sys
+import warnings
 
 from bench.stack import ROOT, user_id
 from bench.wire_proxy import WireProxy
@@ -35,7 +36,9 @@ def _our_poster():
 
 
 def _baseline_poster():
-    from fastapi.testclient import TestClient
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's note that its TestClient will change client
+        from fastapi.testclient import TestClient
 
     from bench.baseline_fastapi.app import app
 
