@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json 
 NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay
+.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
@@ -18,6 +18,8 @@ help:
 	@echo "make fmt   - format the code with black"
 	@echo "make package - build dist/<function>.zip for AWS Lambda (see docs/deploy.md)"
 	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
+	@echo "make bench - load, exchanges and cold start, ours beside a FastAPI baseline (~4 min;"
+	@echo "             BENCH_SECONDS=10 per run, WORKERS/THREADS/DB_POOL_SIZE; see docs/performance.md)"
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -62,6 +64,11 @@ fmt: venv
 
 db: venv
 	$(PY) -m devstack.run --only-db
+
+bench: venv
+	@command -v wrk >/dev/null || { echo "wrk missing: installing it with apt"; \
+	  apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 wrk; }
+	$(PY) -m bench
 
 keys: venv
 	$(PY) -m shared.devkeys

@@ -1,0 +1,98 @@
+"""Exchanges per command, ours and the baseline's, counted through the wire proxy.
+
+Run as `python -m bench.exchanges` in a process of its own (DATABASE_URL and BENCH_PRIVATE_JWK
+in the environment): the apps are loaded in-process with every connection going through the
+proxy, one command at a time, after a warm-up command has opened the pool. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import warnings
+
+from bench.stack import ROOT, user_id
+from bench.wire_proxy import WireProxy
+from shared import devkeys
+
+COMMANDS = ("add_item", "remove_item", "checkout (1 line)", "checkout (3 lines)")
+
+
+def _our_poster():
+    import functions_framework
+
+    apps = {
+        name: functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"))
+        for name in ("add_item", "remove_item", "checkout")
+    }
+
+    def post(function: str, token: str, body: dict) -> int:
+        client = apps[function].test_client()
+        return client.post("/", json=body, headers={"Authorization": f"Bearer {token}"}).status_code
+
+    return post
+
+
+def _baseline_poster():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's note that its TestClient will change client
+        from fastapi.testclient import TestClient
+
+    from bench.baseline_fastapi.app import app
+
+    client = TestClient(app)
+
+    def post(function: str, token: str, body: dict) -> int:
+        return client.post(f"/{function}", json=body, headers={"Authorization": f"Bearer {token}"})
+
+    return lambda *args: post(*args).status_code
+
+
+# Leaves one unit of product 2 in the cart, for the add, remove and checkout that are counted.
+WARM_UP = (
+    ("add_item", {"product_id": 2, "quantity": 2}),
+    ("remove_item", {"product_id": 2}),
+    ("checkout", {}),
+    ("add_item", {"product_id": 2}),
+)
+
+
+def measure(proxy: WireProxy, post, token: str) -> dict[str, dict]:
+    def cost(function: str, body: dict) -> dict:
+        before = proxy.snapshot()
+        status = post(function, token, body)
+        if status != 200:
+            raise RuntimeError(f"{function} answered {status}")
+        return dataclasses.asdict(proxy.snapshot() - before)
+
+    # Each command once first: the pool is open and anything prepared per connection is
+    # prepared, so the counts are the steady state every later request pays.
+    for function, body in WARM_UP:
+        post(function, token, body)
+    counts = {
+        "add_item": cost("add_item", {"product_id": 2}),
+        "remove_item": cost("remove_item", {"product_id": 2}),
+        "checkout (1 line)": cost("checkout", {}),
+    }
+    for product in (3, 4, 5):
+        post("add_item", token, {"product_id": product})
+    counts["checkout (3 lines)"] = cost("checkout", {})
+    return counts
+
+
+def main() -> None:
+    url, jwk = os.environ["DATABASE_URL"], json.loads(os.environ["BENCH_PRIVATE_JWK"])
+    with WireProxy.for_url(url) as proxy:
+        os.environ["DATABASE_URL"] = proxy.url(url)
+        os.environ["JWT_JWKS"] = json.dumps(devkeys.public_jwks(jwk))
+        results = {}
+        for n, (name, poster) in enumerate((("ours", _our_poster), ("baseline", _baseline_poster))):
+            token = devkeys.mint_token(jwk, user_id(900_000 + n))
+            results[name] = measure(proxy, poster(), token)
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

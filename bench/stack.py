@@ -1,0 +1,230 @@
+"""What the bench runs against: its own seeded database and the two implementations under test.
+
+The database is created on the embedded server (or DATABASE_URL's) for this run and dropped
+after it. Ours runs as `make run` does, one functions-framework process per function; the
+baseline runs as one uvicorn process serving the three routes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from devstack import database
+from devstack.run import wait_until_listening
+from shared import devkeys
+from shared.db import pg8000_url
+
+ROOT = database.ROOT
+RESULTS = ROOT / "bench" / "results"
+HOST = "127.0.0.1"
+FUNCTIONS = ("add_item", "remove_item", "checkout")
+OUR_PORTS = dict(zip(FUNCTIONS, (18081, 18082, 18083)))
+BASELINE_PORT = 18091
+PRODUCTS = 1000
+STOCK = 1_000_000  # large enough that no scenario ever runs a product out
+USERS = 1000  # users 1..200 are the hot scenario's, 1..1000 the spread scenario's
+HOT_USERS = 200
+HOT_PRODUCT = 1
+
+
+def user_id(n: int) -> uuid.UUID:
+    """Bench user n, a UUID that SQL can build too (pgbench scripts do)."""
+    return uuid.UUID(f"00000000-0000-4000-8000-{n:012d}")
+
+
+@contextlib.contextmanager
+def bench_database():
+    """A fresh, migrated and seeded database for this run; dropped afterwards."""
+    server = database.server_url()
+    name = f"shop_bench_{os.getpid()}"
+    url = database.create_database(server, name)
+    try:
+        database.apply_sql(url)
+        with admin(url) as conn:
+            conn.execute(text("truncate products cascade"))
+            conn.execute(
+                text(
+                    "insert into products (id, name, price_cents, stock)"
+                    " select g, 'bench product ' || g, 100 + mod(g, 900), :stock"
+                    " from generate_series(1, :n) g"
+                ),
+                {"stock": STOCK, "n": PRODUCTS},
+            )
+        yield url
+    finally:
+        database.drop_database(server, name)
+
+
+@contextlib.contextmanager
+def admin(url: str):
+    engine = create_engine(pg8000_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def units(url: str) -> dict[str, int]:
+    """Where the units are: left in stock, held in carts, sold in orders."""
+    with admin(url) as conn:
+        row = conn.execute(
+            text(
+                "select (select coalesce(sum(stock), 0) from products),"
+                " (select coalesce(sum(quantity), 0) from cart_items),"
+                " (select coalesce(sum(quantity), 0) from order_items)"
+            )
+        ).one()
+    return {"stock": int(row[0]), "in_carts": int(row[1]), "ordered": int(row[2])}
+
+
+@dataclass
+class Keys:
+    private_jwk: dict = field(default_factory=devkeys.generate_private_jwk)
+
+    @property
+    def jwks(self) -> str:
+        return json.dumps(devkeys.public_jwks(self.private_jwk))
+
+    def token(self, n: int) -> str:
+        return devkeys.mint_token(self.private_jwk, user_id(n), ttl_seconds=4 * 3600)
+
+    def tokens_file(self, count: int) -> Path:
+        """Tokens of users 1..count, one a line, for the wrk scripts."""
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path = RESULTS / "tokens.txt"
+        path.write_text("".join(self.token(n) + "\n" for n in range(1, count + 1)))
+        return path
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an implementation answers one function: port and path."""
+
+    port: int
+    path: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}{self.path}"
+
+
+OURS = {name: Target(port, "/") for name, port in OUR_PORTS.items()}
+# The opt-in psycopg 3 driver (BENCH_PSYCOPG=1): ours again, on the next three ports.
+PSYCOPG_PORTS = {name: port + len(OUR_PORTS) for name, port in OUR_PORTS.items()}
+OURS_PSYCOPG = {name: Target(port, "/") for name, port in PSYCOPG_PORTS.items()}
+BASELINE = {name: Target(BASELINE_PORT, f"/{name}") for name in FUNCTIONS}
+
+
+def psycopg_url(url: str) -> str:
+    """The same database through psycopg 3 (`postgresql+psycopg://`), the opt-in driver."""
+    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def server_env(url: str, keys: Keys, **extra: str) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "JWT_JWKS": keys.jwks,
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+
+
+def our_command(function: str, port: int) -> list[str]:
+    source = ROOT / "functions" / function / "main.py"
+    return [
+        sys.executable,
+        "-m",
+        "functions_framework",
+        f"--target={function}",
+        f"--source={source}",
+        f"--host={HOST}",
+        f"--port={port}",
+    ]
+
+
+def baseline_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.baseline_fastapi.app:app",
+        f"--host={HOST}",
+        f"--port={port}",
+    ]
+
+
+def spawn(command: list[str], env: dict, log_name: str) -> subprocess.Popen:
+    log = open(RESULTS / "logs" / f"{log_name}.log", "ab")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def running(
+    url: str,
+    keys: Keys,
+    server_settings: dict[str, str],
+    baseline: bool = True,
+    psycopg: bool = False,
+):
+    """Ours (with `server_settings` in its environment) and the baseline, until the block ends."""
+    (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
+    ours_env = server_env(url, keys, **server_settings)
+    processes = [spawn(our_command(n, p), ours_env, f"ours-{n}") for n, p in OUR_PORTS.items()]
+    ports = list(OUR_PORTS.values())
+    if psycopg:
+        env = server_env(psycopg_url(url), keys, **server_settings)
+        for name, port in PSYCOPG_PORTS.items():
+            processes.append(spawn(our_command(name, port), env, f"ours-psycopg-{name}"))
+            ports.append(port)
+    if baseline:
+        processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
+        ports.append(BASELINE_PORT)
+    try:
+        for port in ports:
+            wait_until_listening(port)
+        time.sleep(0.5)
+        exited = [" ".join(p.args[-3:]) for p in processes if p.poll() is not None]
+        if exited:  # most likely a port already taken by another server
+            raise RuntimeError(f"server exited at start (see {RESULTS}/logs): {exited}")
+        yield processes
+    finally:
+        stop(processes)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def post(target: Target, token: str, body: dict, timeout: float = 10) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        target.url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")

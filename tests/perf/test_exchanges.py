@@ -1,0 +1,96 @@
+"""Network exchanges per command, counted on the wire: a count, not a time, so it cannot flake.
+
+An exchange is one client write followed by a wait for the server (bench/wire_proxy.py). With the
+database a network hop away each one costs a round trip, and those made while a row lock is held
+make every transaction queued on a hot product wait that much longer. The pins are what the code
+on main achieves: when a change lowers a count, lower the pin with it so it stays lowered.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from bench.wire_proxy import Counts, WireProxy
+from tests.conftest import reset_caches
+
+# command -> (exchanges, exchanges while a row lock is held, statements incl. BEGIN/COMMIT).
+# The pool's pre-ping (SELECT 1, before the transaction) and then one exchange per statement:
+# BEGIN and COMMIT as simple queries, lock and save as named prepared statements. Only the save
+# and the COMMIT happen while the rows are locked. (Through SQLAlchemy's DB-API path this was
+# 11 / 6 / 5: three exchanges per parameterized statement and for COMMIT.)
+PINNED = {
+    "add_item": (5, 2, 5),
+    "remove_item": (5, 2, 5),
+    "checkout": (5, 2, 5),
+}
+
+
+@pytest.fixture
+def wire(database_url):
+    """Every function's connections go through a counting proxy for the test's duration."""
+    with WireProxy.for_url(database_url) as proxy:
+        os.environ["DATABASE_URL"] = proxy.url(database_url)
+        reset_caches()
+        try:
+            yield proxy
+        finally:
+            os.environ["DATABASE_URL"] = database_url
+            reset_caches()
+
+
+def post(client, function: str, token: str, body: dict) -> None:
+    response = client(function).post("/", json=body, headers={"Authorization": token})
+    assert response.status_code == 200, response.get_json()
+
+
+def counted(wire: WireProxy, run) -> Counts:
+    before = wire.snapshot()
+    run()
+    return wire.snapshot() - before
+
+
+def pinned(counts: Counts) -> tuple[int, int, int]:
+    return counts.exchanges, counts.exchanges_while_locked, counts.statements
+
+
+def check(command: str, counts: Counts) -> None:
+    measured = pinned(counts)
+    assert measured == PINNED[command], f"now {command!r}: {measured}, update PINNED if intended"
+
+
+def warm_up(client, token: str, product: int) -> None:
+    """Run each command once, so that the pool is open and anything prepared per connection is
+    prepared: the pins are the steady state every later request pays."""
+    post(client, "add_item", token, {"product_id": product, "quantity": 2})
+    post(client, "remove_item", token, {"product_id": product})
+    post(client, "checkout", token, {})
+
+
+def test_exchanges_per_add_and_remove(wire, client, new_user, admin):
+    product = admin.create_product(stock=10)
+    _, token = new_user()
+    warm_up(client, token, product)
+    post(client, "add_item", token, {"product_id": product})
+
+    add = counted(wire, lambda: post(client, "add_item", token, {"product_id": product}))
+    remove = counted(wire, lambda: post(client, "remove_item", token, {"product_id": product}))
+
+    assert (add.transactions, add.lock_holds) == (1, 1)
+    check("add_item", add)
+    check("remove_item", remove)
+
+
+def test_checkout_costs_the_same_whatever_the_number_of_lines(wire, client, new_user, admin):
+    products = [admin.create_product(stock=10) for _ in range(3)]
+    costs = {}
+    for lines in (1, 3):
+        _, token = new_user()
+        warm_up(client, token, products[0])
+        for product in products[:lines]:
+            post(client, "add_item", token, {"product_id": product, "quantity": 2})
+        costs[lines] = counted(wire, lambda: post(client, "checkout", token, {}))
+
+    assert costs[1] == costs[3]
+    check("checkout", costs[3])
