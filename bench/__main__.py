@@ -3,7 +3,8 @@
 Starts what it needs (embedded PostgreSQL, a bench database seeded with 1,000 products and
 ES256 tokens, the three functions under functions-framework on 18081-18083 and the FastAPI
 baseline on 18091), then runs, each for both implementations: hot, spread, checkout, the pgbench
-ceiling, exchanges per command and cold start. Prints a table and writes bench/results/.
+ceiling, exchanges per command and cold start (functions-framework, and each packaged
+Lambda zip alone in a bare Python). Prints a table and writes bench/results/.
 
 Knobs (environment): BENCH_SECONDS (measured seconds per run, default 10), BENCH_WARMUP (3),
 BENCH_CLIENTS (32), BENCH_COLD_RUNS (5), BENCH_ONLY (comma list of hot, spread, checkout,
@@ -83,6 +84,8 @@ def main() -> int:
             if "cold" in only:
                 print("cold start...", flush=True)
                 result["cold"] = scenarios.cold_starts(url, keys, settings, k)
+                print("cold start, packaged Lambda path...", flush=True)
+                result["lambda_cold"] = scenarios.lambda_cold_starts(url, keys, k)
         if "hop" in only and k.hop_ms > 0:
             # hot again with the database a network hop away: every exchange waits hop_ms.
             print(f"hot with {k.hop_ms:g} ms per exchange (wire proxy)...", flush=True)

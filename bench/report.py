@@ -41,6 +41,21 @@ def cold_table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def lambda_cold_table(rows: list[dict]) -> list[str]:
+    lines = [
+        "| function | import s | first call s | spawn to first answer s | modules"
+        " | heaviest imports (own seconds) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        heavy = ", ".join(f"{name} {seconds:.2f}" for name, seconds in r["heaviest"])
+        lines.append(
+            f"| {r['function']} | {r['import_ms'] / 1000:.2f} | {r['first_call_ms'] / 1000:.2f}"
+            f" | {r['process_ms'] / 1000:.2f} | {r['modules']} | {heavy} |"
+        )
+    return lines
+
+
 def exchanges_table(counts: dict[str, dict[str, dict]]) -> list[str]:
     lines = [
         "| command | implementation | exchanges | while a row lock is held | statements |",
@@ -59,7 +74,8 @@ def exchanges_table(counts: dict[str, dict[str, dict]]) -> list[str]:
 def targets(report: dict) -> list[str]:
     """Issue 6's targets for ours (pg8000), each with the figure this run measured.
 
-    The cold-start targets are the packaged Lambda path's; this is functions-framework's.
+    The cold-start targets are judged on the packaged Lambda path; functions-framework's figures
+    are printed beside them for comparison with the baseline.
     """
     load = {(r["scenario"], r["implementation"]): r for r in report.get("load", [])}
     checks = []
@@ -74,23 +90,19 @@ def targets(report: dict) -> list[str]:
     if hot and ceiling:
         share = 100 * hot["rate"] / ceiling["rate"]
         checks.append(("hot >= 35% of the pgbench ceiling", f"{share:.0f}%", share >= 35))
-    for r in report.get("cold", []):
-        if r["implementation"] == "ours":
-            name = r["function"]
-            checks.append(
-                (
-                    f"{name} import <= 1.0 s (functions-framework path)",
-                    f"{r['import_s']:.2f}",
-                    r["import_s"] <= 1,
-                )
+    for r in report.get("lambda_cold", []):
+        name = r["function"]
+        import_s, first_s = r["import_ms"] / 1000, r["process_ms"] / 1000
+        checks.append(
+            (f"{name} import <= 1.0 s (Lambda package)", f"{import_s:.2f}", import_s <= 1)
+        )
+        checks.append(
+            (
+                f"{name} spawn to first answer <= 1.3 s (Lambda package)",
+                f"{first_s:.2f}",
+                first_s <= 1.3,
             )
-            checks.append(
-                (
-                    f"{name} spawn to 200 <= 1.3 s",
-                    f"{r['first_200_s']:.2f}",
-                    r["first_200_s"] <= 1.3,
-                )
-            )
+        )
     exchanges = report.get("exchanges", {}).get("ours", {})
     if exchanges:
         one, three = exchanges["checkout (1 line)"], exchanges["checkout (3 lines)"]
@@ -109,7 +121,14 @@ def write(results_dir: Path, header: list[str], report: dict) -> str:
     if report.get("exchanges"):
         sections += ["## Exchanges per command", "", *exchanges_table(report["exchanges"]), ""]
     if report.get("cold"):
-        sections += ["## Cold start", "", *cold_table(report["cold"]), ""]
+        sections += ["## Cold start (functions-framework)", "", *cold_table(report["cold"]), ""]
+    if report.get("lambda_cold"):
+        sections += [
+            "## Cold start, packaged Lambda path (median of fresh processes)",
+            "",
+            *lambda_cold_table(report["lambda_cold"]),
+            "",
+        ]
     if lines := targets(report):
         sections += [
             "## Issue 6 targets (ours, pg8000; judge them on a quiet machine)",

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import ceiling, coldstart, load, stack
 from bench.load import Result
@@ -199,4 +201,32 @@ def cold_starts(url: str, keys: stack.Keys, settings: dict, knobs: Knobs) -> lis
                     "heaviest": cost.heaviest,
                 }
             )
+    return rows
+
+
+def lambda_cold_starts(url: str, keys: stack.Keys, k: Knobs) -> list[dict]:
+    """The packaged Lambda path (issue 6's cold-start target): each zip unpacked alone, a fresh
+    Python that sees only it, `import main` and the first `handler(event, context)`."""
+    from deploy import cold_start
+
+    token = keys.token(700_001)
+    events = {
+        "add_item": cold_start.http_event("/add-item", {"product_id": 8}, token),
+        "remove_item": cold_start.http_event("/remove-item", {"product_id": 8}, token),
+        "checkout": cold_start.http_event("/checkout", {}, token),
+    }
+    env = {k: v for k, v in stack.server_env(url, keys).items() if not k.startswith("PYTHON")}
+    # remove-item and checkout answer 200 only with something in the cart: the first add of
+    # each run leaves one unit there, and add-item runs first.
+    stack.post(stack.OURS["add_item"], token, {"product_id": 8, "quantity": 2 * k.cold_runs})
+    with tempfile.TemporaryDirectory(prefix="bench-lambda-") as tmp:
+        rows = cold_start.measure(events, env, k.cold_runs, Path(tmp))
+    for row in rows:
+        heavy = ", ".join(f"{n} {s:.2f}" for n, s in row["heaviest"])
+        print(
+            f"  {row['function']:11} lambda    import {row['import_ms'] / 1000:.2f} s,"
+            f" spawn to first answer {row['process_ms'] / 1000:.2f} s"
+            f" (HTTP {row['status']}; {heavy})",
+            flush=True,
+        )
     return rows

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
-from devstack.run import wait_until_listening
+from devstack.stack import wait_until_listening
 from shared import devkeys
 from shared.db import pg8000_url
 
@@ -195,8 +195,8 @@ def running(
         processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
         ports.append(BASELINE_PORT)
     try:
-        for port in ports:
-            wait_until_listening(port)
+        for port, process in zip(ports, processes):
+            wait_until_listening(port, process)
         time.sleep(0.5)
         exited = [" ".join(p.args[-3:]) for p in processes if p.poll() is not None]
         if exited:  # most likely a port already taken by another server

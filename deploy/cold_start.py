@@ -83,6 +83,61 @@ def run_once(folder: Path, event: dict, env: dict) -> dict:
     return figures
 
 
+def heaviest_imports(folder: Path, env: dict, top: int = 3) -> list[tuple[str, float]]:
+    """The `top` top-level packages whose own modules take longest to import (`-X importtime`),
+    in a fresh Python that sees only `folder`; the least of three runs per package."""
+    probe = f"import sys; sys.path.insert(0, {str(folder)!r}); import main"
+    least: dict[str, float] = {}
+    for _ in range(3):
+        ran = subprocess.run(
+            [sys.executable, "-I", "-S", "-X", "importtime", "-c", probe],
+            capture_output=True,
+            text=True,
+            cwd=folder,
+            env=env,
+            check=True,
+        )
+        own: dict[str, float] = {}
+        for line in ran.stderr.splitlines():
+            if line.startswith("import time:") and "self [us]" not in line:
+                micros, _, name = line.removeprefix("import time:").split("|", 2)
+                package = name.strip().split(".")[0]
+                own[package] = own.get(package, 0.0) + int(micros) / 1e6
+        for package, seconds in own.items():
+            least[package] = min(seconds, least.get(package, seconds))
+    return sorted(least.items(), key=lambda item: -item[1])[:top]
+
+
+def measure(
+    events: dict[str, dict], env: dict, runs: int, workdir: Path, dist: Path | None = None
+) -> list[dict]:
+    """Per function: medians over `runs` fresh processes that see only its unpacked zip."""
+    if dist is None:
+        dist = workdir / "dist"
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        package.build(tuple(events), dist, version)
+    rows = []
+    for name, event in events.items():
+        folder = workdir / name
+        with zipfile.ZipFile(dist / f"{name}.zip") as archive:
+            archive.extractall(folder)
+        samples = [run_once(folder, event, env) for _ in range(runs)]
+        median = {
+            k: statistics.median(r[k] for r in samples)
+            for k in ("import_ms", "first_call_ms", "process_ms")
+        }
+        rows.append(
+            {
+                "function": name,
+                **median,
+                "status": samples[-1]["status"],
+                "modules": samples[-1]["modules"],
+                "heaviest": heaviest_imports(folder, env),
+            }
+        )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -96,36 +151,24 @@ def main() -> None:
         from shared import devkeys
 
         jwk = devkeys.load_or_create(run.KEY_FILE)
-        env.update(run.function_env(run.prepare_database(), jwk))
-        env.pop("PYTHONPATH", None)
+        env.update(
+            DATABASE_URL=run.prepare_database(),
+            JWT_JWKS=json.dumps(devkeys.public_jwks(jwk)),
+        )
         token = devkeys.mint_token(jwk, uuid.uuid4())
     events = {
         "add_item": http_event("/add-item", {"product_id": 4}, token),
         "remove_item": http_event("/remove-item", {"product_id": 4}, token),
         "checkout": http_event("/checkout", {}, token),
     }
+    print(f"cold start, median of {args.runs} fresh processes (Python {sys.version.split()[0]})")
     with tempfile.TemporaryDirectory(prefix="cold-start-") as tmp:
-        dist = args.dist
-        if dist is None:
-            dist = Path(tmp) / "dist"
-            version = f"{sys.version_info.major}.{sys.version_info.minor}"
-            package.build(tuple(events), dist, version)
-        print(
-            f"cold start, median of {args.runs} fresh processes (Python {sys.version.split()[0]})"
-        )
-        for name, event in events.items():
-            folder = Path(tmp) / name
-            with zipfile.ZipFile(dist / f"{name}.zip") as archive:
-                archive.extractall(folder)
-            runs = [run_once(folder, event, env) for _ in range(args.runs)]
-            median = {
-                k: statistics.median(r[k] for r in runs)
-                for k in ("import_ms", "first_call_ms", "process_ms")
-            }
+        for row in measure(events, env, args.runs, Path(tmp), args.dist):
+            heavy = ", ".join(f"{n} {s * 1000:.0f} ms" for n, s in row["heaviest"])
             print(
-                f"  {name:12} import {median['import_ms']:6.1f} ms   first call "
-                f"{median['first_call_ms']:6.1f} ms (HTTP {runs[-1]['status']})   whole process "
-                f"{median['process_ms']:6.1f} ms   {runs[-1]['modules']} modules"
+                f"  {row['function']:12} import {row['import_ms']:6.1f} ms   first call "
+                f"{row['first_call_ms']:6.1f} ms (HTTP {row['status']})   whole process "
+                f"{row['process_ms']:6.1f} ms   {row['modules']} modules   heaviest: {heavy}"
             )
 
 
