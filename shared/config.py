@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 
 
@@ -19,10 +20,21 @@ class Settings:
     db_connect_timeout_seconds: float
     db_prepared_statements: str
     log_level: str
+    db_lock_timeout_ms: int
+    db_statement_timeout_ms: int
+    cart_ttl_minutes: int
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+def _positive_int(name: str, default: int) -> int:
+    """A whole number ≥ 1: these settings reach SQL text, so anything else is refused at start."""
+    raw = os.environ.get(name) or str(default)
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number ≥ 1, not {raw!r}")
+    return int(raw)
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
@@ -49,4 +61,7 @@ def settings() -> Settings:
         db_connect_timeout_seconds=float(env.get("DB_CONNECT_TIMEOUT_SECONDS") or 10),
         db_prepared_statements=_choice("DB_PREPARED_STATEMENTS", ("auto", "on", "off")),
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        db_lock_timeout_ms=_positive_int("DB_LOCK_TIMEOUT_MS", 2000),
+        db_statement_timeout_ms=_positive_int("DB_STATEMENT_TIMEOUT_MS", 4000),
+        cart_ttl_minutes=_positive_int("CART_TTL_MINUTES", 30),
     )

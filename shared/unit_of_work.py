@@ -10,8 +10,10 @@ from typing import Callable, TypeVar
 from sqlalchemy import Engine
 
 from shared import db
+from shared.config import settings
 from shared.domain import DomainError
-from shared.repository import CartRepository
+from shared.idempotency import IdempotencyKey, IdempotencyKeyReused, Replayed
+from shared.repository import CartRepository, StaleRead
 
 T = TypeVar("T")
 ATTEMPTS = 3
@@ -23,8 +25,9 @@ class UnitOfWork:
 
     carts: CartRepository
 
-    def __init__(self, engine: Engine | None = None):
+    def __init__(self, engine: Engine | None = None, key: IdempotencyKey | None = None):
         self._engine = engine or db.engine()
+        self.key = key
         self.connected = False
         self.commit_sent = False
 
@@ -37,8 +40,20 @@ class UnitOfWork:
         except BaseException as error:
             self._release(broken=db.is_connection_error(error))
             raise
-        self.carts = CartRepository(self.session)
+        self.carts = CartRepository(self.session, self.key, settings().cart_ttl_minutes)
         return self
+
+    def refuse(self, refusal: DomainError) -> None:
+        """A domain refusal is the key's answer too: store it and commit (nothing else changed).
+
+        Without a key, or for a refusal that is not stored, the transaction just rolls back.
+        """
+        if self.key is None or not self.carts.claimed:
+            return
+        answer = self.key.render_refusal(refusal)
+        if answer is not None:
+            self.carts.save_refusal(answer)
+            self.commit()
 
     def commit(self) -> None:
         self.commit_sent = True
@@ -60,29 +75,48 @@ class UnitOfWork:
         self._pooled.close()
 
 
-def run_in_transaction(work: Callable[[UnitOfWork], T], engine: Engine | None = None) -> T:
+def run_in_transaction(
+    work: Callable[[UnitOfWork], T],
+    engine: Engine | None = None,
+    key: IdempotencyKey | None = None,
+) -> T:
     """Run `work` in a fresh unit of work, again (with jitter) when that is safe.
 
     A deadlock or serialization failure rolled the whole transaction back, and so does a
     connection lost before COMMIT was sent: running the whole command again applies it once.
-    A connection lost during COMMIT leaves the outcome unknown, so that one is not retried.
+    A connection lost during COMMIT leaves the outcome unknown, so that one is retried only with
+    an idempotency key: if the first COMMIT landed, the retry finds the stored answer.
+    A lock or statement timeout is not retried here (the wait already took its budget):
+    `db.Busy` tells the caller to come back shortly.
     """
     for attempt in range(1, ATTEMPTS + 1):
-        uow = UnitOfWork(engine)
+        uow = UnitOfWork(engine, key)
         try:
             with uow:
-                return work(uow)
-        except DomainError:
+                try:
+                    return work(uow)
+                except DomainError as refusal:
+                    uow.refuse(refusal)
+                    raise
+        except (DomainError, Replayed, IdempotencyKeyReused):
             raise
+        except StaleRead as error:
+            if attempt < ATTEMPTS:
+                log.info("retrying after a stale read: %s", error)
+                continue
+            raise db.Busy("the cart kept changing; try again") from error
         except Exception as error:
             code = db.sqlstate(error)
             if code in db.RETRYABLE_SQLSTATES and attempt < ATTEMPTS:
                 log.warning("retrying after %s (attempt %d)", code, attempt)
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
                 continue
+            if code in db.BUSY_SQLSTATES:
+                raise db.Busy("the database is busy; try again shortly") from error
             if not db.is_connection_error(error):
                 raise
-            if uow.connected and not uow.commit_sent and attempt < ATTEMPTS:
+            may_retry = not uow.commit_sent or key is not None
+            if uow.connected and may_retry and attempt < ATTEMPTS:
                 log.warning("retrying on a fresh connection after: %s", error)
                 continue
             raise db.DatabaseUnavailable("the database is unavailable") from error

@@ -9,5 +9,5 @@ from shared.schemas import CartItemRequest
 
 @functions_framework.http
 @command_endpoint("add_item", CartItemRequest)
-def add_item(user, body: CartItemRequest) -> dict:
-    return commands.add_item(user.id, body.product_id, body.quantity)
+def add_item(user, body: CartItemRequest, key) -> dict:
+    return commands.add_item(user.id, body.product_id, body.quantity, key)

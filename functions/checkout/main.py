@@ -9,5 +9,5 @@ from shared.schemas import CheckoutRequest
 
 @functions_framework.http
 @command_endpoint("checkout", CheckoutRequest)
-def checkout(user, body: CheckoutRequest) -> dict:
-    return commands.checkout(user.id)
+def checkout(user, body: CheckoutRequest, key) -> dict:
+    return commands.checkout(user.id, key)

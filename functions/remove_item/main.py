@@ -9,5 +9,5 @@ from shared.schemas import CartItemRequest
 
 @functions_framework.http
 @command_endpoint("remove_item", CartItemRequest)
-def remove_item(user, body: CartItemRequest) -> dict:
-    return commands.remove_item(user.id, body.product_id, body.quantity)
+def remove_item(user, body: CartItemRequest, key) -> dict:
+    return commands.remove_item(user.id, body.product_id, body.quantity, key)

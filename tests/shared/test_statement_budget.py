@@ -16,7 +16,12 @@ def statements(caplog):
     caplog.set_level(logging.DEBUG, logger="shared.db")
 
     def sent():
-        found = [r.getMessage().split()[0].upper() for r in caplog.records if r.name == "shared.db"]
+        # BEGIN travels with its SET LOCAL timeouts in one simple query: "BEGIN; SET LOCAL ...".
+        found = [
+            r.getMessage().split()[0].rstrip(";").upper()
+            for r in caplog.records
+            if r.name == "shared.db"
+        ]
         caplog.clear()
         return found
 
