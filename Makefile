@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: help venv run test lint fmt db keys clean
+.PHONY: help venv run test lint fmt db keys clean pgbouncer
 
 help:
 	@echo "make run   - start the local stack (embedded PostgreSQL + functions) on 127.0.0.1"
@@ -29,8 +29,14 @@ venv: $(STAMP)
 run: venv
 	$(PY) -m devstack.run
 
-test: lint
+test: lint pgbouncer
 	$(PY) -m pytest
+
+# The command suites also run through a real transaction-mode pooler (tests/pooler.py).
+pgbouncer:
+	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || { \
+	  echo "installing pgbouncer with apt (tests run the suites through a transaction pooler)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
 
 lint: venv
 	$(VENV)/bin/black --check .

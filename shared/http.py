@@ -95,6 +95,37 @@ def command_endpoint(name: str, schema: type[pydantic.BaseModel]):
     return decorate
 
 
+def job_endpoint(name: str):
+    """Turn a scheduled job `job() -> dict` into an HTTP function, the scheduler's trigger.
+
+    Any method is accepted (schedulers differ); the answer is the job's summary as JSON, or the
+    error table's status and code, with the correlation id like every answer.
+    """
+    logs.configure(settings().log_level)
+
+    def decorate(job: Callable[[], dict]) -> Callable[[flask.Request], flask.Response]:
+        @functools.wraps(job)
+        def endpoint(request: flask.Request) -> flask.Response:
+            cid = logs.begin_invocation(name, request.headers.get("X-Correlation-ID"))
+            try:
+                status, payload = 200, job()
+            except (db.DatabaseUnavailable, db.Busy) as error:
+                status, code = ERROR_TABLE[type(error)]
+                log.error("%s: %s", code, error)
+                payload = _error_body(code, str(error), cid)
+            except Exception:
+                log.exception("unhandled error")
+                status, payload = 500, _error_body("internal", "internal error", cid)
+            log.info("%s %s -> %d", request.method, name, status, extra={"status": status})
+            response = flask.Response(json.dumps(payload), status, mimetype="application/json")
+            response.headers["X-Correlation-ID"] = cid
+            return response
+
+        return endpoint
+
+    return decorate
+
+
 def _run(request: flask.Request, name: str, schema, command: Command, cid: str):
     """(status, payload, extra headers) for one request."""
     try:

@@ -20,9 +20,10 @@ from devstack import database
 from shared import auth, db, devkeys
 from shared.config import settings
 from shared.db import pg8000_url
+from tests.pooler import Pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("add_item", "remove_item", "checkout")
+FUNCTIONS = ("add_item", "remove_item", "checkout", "release_expired_carts")
 
 
 def reset_caches() -> None:
@@ -107,6 +108,13 @@ class Admin:
             p=product_id,
         )
 
+    def expire_cart(self, user_id) -> None:
+        """Make the user's reservation lapse now, as if CART_TTL_MINUTES had passed."""
+        self.execute(
+            "update carts set expires_at = now() - interval '1 second' where user_id = :u",
+            u=user_id,
+        )
+
     def snapshot(self) -> dict:
         """Everything a command can write, to prove that a failed one wrote nothing."""
         tables = ("products", "carts", "cart_items", "orders", "order_items")
@@ -115,6 +123,33 @@ class Admin:
             for t in tables
         )
         return dict(zip(tables, self.rows(f"select {digest}")[0]))
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(database_url):
+    """A transaction-mode pgbouncer in front of the test database (started on first use)."""
+    pooler = Pgbouncer(database_url)
+    yield pooler
+    pooler.stop()
+
+
+@pytest.fixture(scope="module", params=["direct", "transaction_pooler"])
+def connection_mode(request, database_url):
+    """Run a whole module twice: straight to PostgreSQL, then through a transaction pooler.
+
+    The second run is the documented Supavisor port-6543 setting: DB_PREPARED_STATEMENTS=off.
+    Modules opt in with `pytestmark = pytest.mark.usefixtures("connection_mode")`.
+    """
+    if request.param == "direct":
+        yield request.param
+        return
+    pooler = request.getfixturevalue("pgbouncer")
+    os.environ.update(DATABASE_URL=pooler.url, DB_PREPARED_STATEMENTS="off")
+    reset_caches()
+    yield request.param
+    os.environ.update(DATABASE_URL=database_url)
+    os.environ.pop("DB_PREPARED_STATEMENTS")
+    reset_caches()
 
 
 @pytest.fixture(scope="session")
