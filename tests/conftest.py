@@ -6,6 +6,7 @@ set, else on the embedded server under .data/pg.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -107,6 +108,14 @@ class Admin:
             u=user_id,
             p=product_id,
         )
+
+    @contextlib.contextmanager
+    def holding(self, sql: str, **params):
+        """Run `sql` in a transaction left open (holding its row locks) until the block ends."""
+        engine = self.engine.execution_options(isolation_level="READ COMMITTED")
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text(sql), params)
+            yield conn
 
     def expire_cart(self, user_id) -> None:
         """Make the user's reservation lapse now, as if CART_TTL_MINUTES had passed."""
