@@ -24,6 +24,16 @@ class Settings:
     db_statement_timeout_ms: int
     cart_ttl_minutes: int
 
+    def __post_init__(self):
+        # pg8000's socket timeout (DB_CONNECT_TIMEOUT_SECONDS) bounds every read too. It must
+        # outlast the statement timeout, so that PostgreSQL cancels a slow statement (503
+        # busy_try_again, connection kept) before the client drops the connection mid-statement.
+        if self.db_statement_timeout_ms >= self.db_connect_timeout_seconds * 1000:
+            raise ValueError(
+                "DB_STATEMENT_TIMEOUT_MS must be below DB_CONNECT_TIMEOUT_SECONDS "
+                f"({self.db_statement_timeout_ms} ms >= {self.db_connect_timeout_seconds} s)"
+            )
+
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)

@@ -153,3 +153,13 @@ def is_connection_error(error: BaseException) -> bool:
         return True
     code = sqlstate(error)
     return code is not None and (code.startswith("08") or code in _UNAVAILABLE_SQLSTATES)
+
+
+def timed_out(error: BaseException) -> bool:
+    """True when a socket timeout is anywhere in the chain: the peer did not answer at all."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

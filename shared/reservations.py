@@ -36,7 +36,7 @@ _RELEASE_BATCH = """
 with expired as (
   select id from carts
   where expires_at <= now()
-  order by id
+  order by expires_at
   limit :batch_size
   for update skip locked
 ), held as (

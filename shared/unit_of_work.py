@@ -32,7 +32,16 @@ class UnitOfWork:
         self.commit_sent = False
 
     def __enter__(self) -> "UnitOfWork":
-        self._pooled = self._engine.raw_connection()
+        try:
+            self._pooled = self._engine.raw_connection()
+        except Exception as error:
+            if db.is_connection_error(error) and not db.timed_out(error):
+                # A pooled connection died while idle and its pre-ping failed with a bare socket
+                # reset, which SQLAlchemy does not take for a disconnect. Its idle siblings are
+                # most likely dead too (server restart, terminated backends): start a new pool,
+                # as SQLAlchemy does itself for the disconnects it recognizes.
+                self._engine.dispose()
+            raise
         self.connected = True
         self.session = db.Session(self._pooled, db.use_prepared_statements(self._engine.url))
         try:
@@ -85,7 +94,8 @@ def run_in_transaction(
     A deadlock or serialization failure rolled the whole transaction back, and so does a
     connection lost before COMMIT was sent: running the whole command again applies it once.
     A connection lost during COMMIT leaves the outcome unknown, so that one is retried only with
-    an idempotency key: if the first COMMIT landed, the retry finds the stored answer.
+    an idempotency key: if the first COMMIT landed, the retry finds the stored answer. A failed
+    checkout is retried unless it timed out (see below).
     A lock or statement timeout is not retried here (the wait already took its budget):
     `db.Busy` tells the caller to come back shortly.
     """
@@ -115,8 +125,14 @@ def run_in_transaction(
                 raise db.Busy("the database is busy; try again shortly") from error
             if not db.is_connection_error(error):
                 raise
+            # Nothing of this command was applied when the connection failed before COMMIT, or
+            # when checking one out failed: an idle pooled connection that died (server restart,
+            # pg_terminate_backend) can fail its pre-ping with a bare socket reset. A checkout
+            # that timed out is not retried: the server is not answering, and the caller should
+            # hear so within the connect timeout.
             may_retry = not uow.commit_sent or key is not None
-            if uow.connected and may_retry and attempt < ATTEMPTS:
+            reached = uow.connected or not db.timed_out(error)
+            if reached and may_retry and attempt < ATTEMPTS:
                 log.warning("retrying on a fresh connection after: %s", error)
                 continue
             raise db.DatabaseUnavailable("the database is unavailable") from error

@@ -15,8 +15,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
+from shared import db
 from shared.db import pg8000_url
 from shared.unit_of_work import ATTEMPTS
+from tests.add_item.test_concurrency import run_concurrently
 from tests.conftest import reset_caches
 from tests.helpers import error_of, post
 from tests.reliability.test_idempotency_keys import wait_for_lock_waiters
@@ -89,20 +91,29 @@ def test_a_backend_killed_on_every_attempt_answers_503_and_writes_nothing(apps, 
     assert post(app.test_client(), token, {"product_id": product}).status_code == 200
 
 
-def test_a_warm_instance_survives_its_idle_connections_being_killed(client, new_user, admin):
-    product = admin.create_product(stock=10)
-    user, token = new_user()
-    for _ in range(3):
-        assert post(client("add_item"), token, {"product_id": product}).status_code == 200
+def test_a_warm_instance_survives_its_idle_connections_being_killed(apps, new_user, admin):
+    """A server restart, or a pooler recycling backends, kills every idle pooled connection."""
+    product = admin.create_product(stock=100)
+    users = [new_user() for _ in range(12)]
+    app = apps["add_item"]
+    for _ in range(2):
+        # Warm the pool: many idle connections, more than the unit of work's attempts.
+        calls = [
+            (lambda token=token: post(app.test_client(), token, {"product_id": product}))
+            for _, token in users
+        ]
+        assert {r.status_code for r in run_concurrently(calls, threads=12)} == {200}
+        assert db.engine().pool.checkedin() > ATTEMPTS
         killed = admin.scalar(
             "select count(pg_terminate_backend(pid)) from pg_stat_activity"
             " where datname = current_database() and pid <> pg_backend_pid()"
             " and backend_type = 'client backend'"
         )
-        assert killed >= 1
-    # The pool's pre-ping finds the dead connections and opens new ones.
-    assert post(client("checkout"), token, {}).status_code == 200
-    assert admin.stock(product) == 7
+        assert killed > ATTEMPTS
+        # One command: the first checkout finds a dead connection, the pool starts afresh.
+        response = post(app.test_client(), users[0][1], {"product_id": product})
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert admin.stock(product) == 100 - 2 * 13
 
 
 @pytest.fixture
@@ -139,6 +150,7 @@ def test_a_stopped_database_answers_503_and_the_instance_recovers_by_itself(
         ).scalar()
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "3")
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "2000")
     reset_caches()
     try:
         _, token = new_user()
@@ -175,6 +187,7 @@ def test_a_silent_database_answers_503_within_the_connect_timeout(client, new_us
         port = silent.getsockname()[1]
         monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/shop")
         monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "1")
+        monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "500")
         reset_caches()
         try:
             _, token = new_user()

@@ -106,6 +106,7 @@ def test_a_statement_running_too_long_answers_busy_and_writes_nothing(
         ("DB_STATEMENT_TIMEOUT_MS", "2s"),
         ("CART_TTL_MINUTES", "0"),
         ("CART_TTL_MINUTES", "١٢"),  # digits, but not ASCII ones
+        ("DB_STATEMENT_TIMEOUT_MS", "10000"),  # not below the 10 s socket timeout
     ],
 )
 def test_timeouts_and_ttl_must_be_positive_whole_numbers(monkeypatch, name, value):
