@@ -181,7 +181,7 @@ def test_a_shopper_adding_at_the_instant_of_the_sweep_ends_consistent(apps, new_
     print(f"sweep vs add at the same instant: {dict(outcomes)}")
 
 
-def test_two_sweepers_in_parallel_release_each_unit_once(client, new_user, admin):
+def test_sweepers_in_parallel_release_each_unit_once(client, new_user, admin):
     sweep(client)
     rng = random.Random(5)
     start = {admin.create_product(stock=200): 200 for _ in range(5)}
