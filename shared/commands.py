@@ -1,4 +1,8 @@
-"""The use cases behind the three functions: lock, apply a domain service, save, commit."""
+"""The use cases behind the three functions: lock, apply a domain service, save, commit.
+
+Each answer is built from the locked rows before the write, because with an idempotency key the
+write statement stores it (see shared/repository.py); `key` is None for a request without one.
+"""
 
 from __future__ import annotations
 
@@ -11,47 +15,54 @@ from shared.domain import (
     checkout as checkout_cart,
     remove_item_from_cart,
 )
+from shared.idempotency import IdempotencyKey
 from shared.unit_of_work import UnitOfWork, run_in_transaction
 
 
-def add_item(user_id: uuid.UUID, product_id: int, quantity: int) -> dict:
+def add_item(
+    user_id: uuid.UUID, product_id: int, quantity: int, key: IdempotencyKey | None = None
+) -> dict:
     def work(uow: UnitOfWork) -> dict:
         cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
         if product is None:
             raise ProductNotFound(product_id)
         add_item_to_cart(cart, product, quantity)
-        in_cart = uow.carts.save_added(cart, product_id, quantity)
+        answer = {"product_id": product_id, "quantity": cart.quantity_of(product_id)}
+        uow.carts.save_added(cart, product_id, quantity, answer)
         uow.commit()
-        return {"product_id": product_id, "quantity": in_cart}
+        return answer
 
-    return run_in_transaction(work)
+    return run_in_transaction(work, key=key)
 
 
-def remove_item(user_id: uuid.UUID, product_id: int, quantity: int) -> dict:
+def remove_item(
+    user_id: uuid.UUID, product_id: int, quantity: int, key: IdempotencyKey | None = None
+) -> dict:
     def work(uow: UnitOfWork) -> dict:
         cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
         if product is None:
             raise ProductNotFound(product_id)
         before = cart.quantity_of(product_id)
         line = remove_item_from_cart(cart, product, quantity)
-        left = uow.carts.save_removed(cart, product_id, before - line.quantity)
+        answer = {"product_id": product_id, "quantity": line.quantity}
+        uow.carts.save_removed(cart, product_id, before - line.quantity, answer)
         uow.commit()
-        return {"product_id": product_id, "quantity": left}
+        return answer
 
-    return run_in_transaction(work)
+    return run_in_transaction(work, key=key)
 
 
-def checkout(user_id: uuid.UUID) -> dict:
+def checkout(user_id: uuid.UUID, key: IdempotencyKey | None = None) -> dict:
     def work(uow: UnitOfWork) -> dict:
-        cart, products = uow.carts.lock_cart_for_checkout(user_id)
+        cart, products, now = uow.carts.lock_cart_for_checkout(user_id)
         order = checkout_cart(cart, products)
-        placed = uow.carts.save_order(cart, order, logs.correlation_id())
-        uow.commit()
-        return {
-            "order_id": str(placed.id),
+        order_id = uuid.uuid4()
+        answer = {
+            "order_id": str(order_id),
             "status": order.status,
             "total_cents": order.total_cents,
-            "created_at": placed.created_at.isoformat(),
+            # The order row's created_at defaults to now(): the same transaction timestamp.
+            "created_at": now.isoformat(),
             "lines": [
                 {
                     "product_id": line.product_id,
@@ -63,8 +74,11 @@ def checkout(user_id: uuid.UUID) -> dict:
                 for line in order.lines
             ],
         }
+        uow.carts.save_order(cart, order, order_id, logs.correlation_id(), answer)
+        uow.commit()
+        return answer
 
-    placed_order = run_in_transaction(work)
+    placed_order = run_in_transaction(work, key=key)
     # After commit, so only a committed order is ever announced; failure leaves it to the relay.
     order_events.publish_after_checkout(uuid.UUID(placed_order["order_id"]))
     return placed_order

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,31 @@ class Settings:
     log_level: str
     order_events_queue_url: str | None
     outbox_batch_size: int
+    db_lock_timeout_ms: int
+    db_statement_timeout_ms: int
+    cart_ttl_minutes: int
+
+    def __post_init__(self):
+        # pg8000's socket timeout (DB_CONNECT_TIMEOUT_SECONDS) bounds every read too. It must
+        # outlast the statement timeout, so that PostgreSQL cancels a slow statement (503
+        # busy_try_again, connection kept) before the client drops the connection mid-statement.
+        if self.db_statement_timeout_ms >= self.db_connect_timeout_seconds * 1000:
+            raise ValueError(
+                "DB_STATEMENT_TIMEOUT_MS must be below DB_CONNECT_TIMEOUT_SECONDS "
+                f"({self.db_statement_timeout_ms} ms >= {self.db_connect_timeout_seconds} s)"
+            )
 
 
 def _int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
+
+
+def _positive_int(name: str, default: int) -> int:
+    """A whole number ≥ 1: these settings reach SQL text, so anything else is refused at start."""
+    raw = os.environ.get(name) or str(default)
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number ≥ 1, not {raw!r}")
+    return int(raw)
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:
@@ -75,6 +97,9 @@ def settings() -> Settings:
         log_level=log_level(),
         order_events_queue_url=env.get("ORDER_EVENTS_QUEUE_URL") or None,
         outbox_batch_size=_int("OUTBOX_BATCH_SIZE", 50),
+        db_lock_timeout_ms=_positive_int("DB_LOCK_TIMEOUT_MS", 2000),
+        db_statement_timeout_ms=_positive_int("DB_STATEMENT_TIMEOUT_MS", 4000),
+        cart_ttl_minutes=_positive_int("CART_TTL_MINUTES", 30),
     )
 
 

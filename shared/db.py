@@ -8,6 +8,10 @@ statement costs three exchanges (Parse, Describe, Bind/Execute) and COMMIT three
 
 Named prepared statements do not survive a transaction-mode pooler (Supavisor on port 6543), so
 `DB_PREPARED_STATEMENTS=off` (automatic for port 6543) sends each statement unnamed instead.
+
+Every transaction starts with `lock_timeout` and `statement_timeout` set LOCAL to it, in the same
+simple query as BEGIN: no extra exchange, and no session state left behind for a transaction-mode
+pooler to hand to someone else. A command that would wait or run longer fails fast (`Busy`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # PostgreSQL error classes we recover from by running the whole command again.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
+# lock_timeout (lock_not_available) and statement_timeout (query_canceled) fired: busy, not broken.
+BUSY_SQLSTATES = frozenset({"55P03", "57014"})
 # No SQLSTATE at all means the socket failed; these codes mean the server is going away.
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 TRANSACTION_POOLER_PORT = 6543
@@ -32,6 +38,19 @@ TRANSACTION_POOLER_PORT = 6543
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or dropped the connection; the command did not apply."""
+
+
+class Busy(Exception):
+    """A lock wait or a statement outlasted its timeout; the transaction was rolled back."""
+
+
+def begin_statement() -> str:
+    """BEGIN plus the transaction's timeouts, one simple query; the values are validated ints."""
+    cfg = settings()
+    return (
+        f"BEGIN; SET LOCAL lock_timeout = {int(cfg.db_lock_timeout_ms)};"
+        f" SET LOCAL statement_timeout = {int(cfg.db_statement_timeout_ms)}"
+    )
 
 
 def pg8000_url(database_url: str) -> URL:
@@ -88,7 +107,7 @@ class Session:
         self._prepared = pooled.info.setdefault("prepared_statements", {}) if prepared else None
 
     def begin(self) -> None:
-        self._simple("BEGIN")
+        self._simple(begin_statement())
 
     def commit(self) -> None:
         self._simple("COMMIT")
@@ -134,3 +153,13 @@ def is_connection_error(error: BaseException) -> bool:
         return True
     code = sqlstate(error)
     return code is not None and (code.startswith("08") or code in _UNAVAILABLE_SQLSTATES)
+
+
+def timed_out(error: BaseException) -> bool:
+    """True when a socket timeout is anywhere in the chain: the peer did not answer at all."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -8,7 +8,10 @@ create or replace view public.product_catalog with (security_invoker = true) as
 create or replace view public.my_cart with (security_invoker = true) as
   select ci.product_id, p.name, p.description, p.price_cents, ci.quantity,
          ci.quantity * p.price_cents as line_total_cents, p.stock,
-         c.id as cart_id, c.updated_at
+         c.id as cart_id, c.updated_at,
+         -- When the reservation lapses ("reserved for 12 more minutes"); appended last because
+         -- CREATE OR REPLACE VIEW can only add columns at the end.
+         c.expires_at
   from public.carts c
   join public.cart_items ci on ci.cart_id = c.id
   join public.products p on p.id = ci.product_id

@@ -6,6 +6,7 @@ set, else on the embedded server under .data/pg.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,9 +23,10 @@ from shared import auth, db, devkeys
 from shared.config import settings
 from shared.db import pg8000_url
 from tests.local_stack import local_stack  # noqa: F401  (fixture of tests/browser, tests/devstack)
+from tests.pooler import Pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("add_item", "remove_item", "checkout")
+FUNCTIONS = ("add_item", "remove_item", "checkout", "release_expired_carts")
 
 
 def reset_caches() -> None:
@@ -51,6 +53,10 @@ def database_url(signing_key):
         JWT_JWKS=json.dumps(devkeys.public_jwks(signing_key)),
         DB_POOL_SIZE="25",
         ALLOWED_ORIGINS="http://127.0.0.1:54321",
+        # Generous for the suite (under the 10 s socket timeout): 50 threads on 2 shared cores
+        # queue on one row for seconds. The timeout tests set tight values of their own.
+        DB_LOCK_TIMEOUT_MS="8000",
+        DB_STATEMENT_TIMEOUT_MS="9000",
     )
     os.environ.pop("SUPABASE_JWKS_URL", None)
     os.environ.pop("SUPABASE_JWT_SECRET", None)
@@ -105,6 +111,21 @@ class Admin:
             p=product_id,
         )
 
+    @contextlib.contextmanager
+    def holding(self, sql: str, **params):
+        """Run `sql` in a transaction left open (holding its row locks) until the block ends."""
+        engine = self.engine.execution_options(isolation_level="READ COMMITTED")
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text(sql), params)
+            yield conn
+
+    def expire_cart(self, user_id) -> None:
+        """Make the user's reservation lapse now, as if CART_TTL_MINUTES had passed."""
+        self.execute(
+            "update carts set expires_at = now() - interval '1 second' where user_id = :u",
+            u=user_id,
+        )
+
     def snapshot(self) -> dict:
         """Everything a command can write, to prove that a failed one wrote nothing."""
         tables = ("products", "carts", "cart_items", "orders", "order_items", "outbox")
@@ -113,6 +134,33 @@ class Admin:
             for t in tables
         )
         return dict(zip(tables, self.rows(f"select {digest}")[0]))
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(database_url):
+    """A transaction-mode pgbouncer in front of the test database (started on first use)."""
+    pooler = Pgbouncer(database_url)
+    yield pooler
+    pooler.stop()
+
+
+@pytest.fixture(scope="module", params=["direct", "transaction_pooler"])
+def connection_mode(request, database_url):
+    """Run a whole module twice: straight to PostgreSQL, then through a transaction pooler.
+
+    The second run is the documented Supavisor port-6543 setting: DB_PREPARED_STATEMENTS=off.
+    Modules opt in with `pytestmark = pytest.mark.usefixtures("connection_mode")`.
+    """
+    if request.param == "direct":
+        yield request.param
+        return
+    pooler = request.getfixturevalue("pgbouncer")
+    os.environ.update(DATABASE_URL=pooler.url, DB_PREPARED_STATEMENTS="off")
+    reset_caches()
+    yield request.param
+    os.environ.update(DATABASE_URL=database_url)
+    os.environ.pop("DB_PREPARED_STATEMENTS")
+    reset_caches()
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +195,12 @@ def statements(caplog):
     caplog.set_level(logging.DEBUG, logger="shared.db")
 
     def sent():
-        found = [r.getMessage().split()[0].upper() for r in caplog.records if r.name == "shared.db"]
+        # BEGIN travels with its SET LOCAL timeouts in one simple query: "BEGIN; SET LOCAL ...".
+        found = [
+            r.getMessage().split()[0].rstrip(";").upper()
+            for r in caplog.records
+            if r.name == "shared.db"
+        ]
         caplog.clear()
         return found
 

@@ -7,8 +7,9 @@ from shared.schemas import CartItemRequest
 
 
 @command_endpoint("add_item", CartItemRequest)
-def add_item(user, body: CartItemRequest) -> dict:
-    return commands.add_item(user.id, body.product_id, body.quantity)
+def add_item(user, body: CartItemRequest, key) -> dict:
+    return commands.add_item(user.id, body.product_id, body.quantity, key)
 
 
-handler = lambda_handler(add_item)  # AWS Lambda entry point; `add_item` is functions-framework's
+# AWS Lambda's entry point; `add_item` above is functions-framework's.
+handler = lambda_handler(add_item)

@@ -7,8 +7,9 @@ from shared.schemas import CheckoutRequest
 
 
 @command_endpoint("checkout", CheckoutRequest)
-def checkout(user, body: CheckoutRequest) -> dict:
-    return commands.checkout(user.id)
+def checkout(user, body: CheckoutRequest, key) -> dict:
+    return commands.checkout(user.id, key)
 
 
-handler = lambda_handler(checkout)  # AWS Lambda entry point; `checkout` is functions-framework's
+# AWS Lambda's entry point; `checkout` above is functions-framework's.
+handler = lambda_handler(checkout)

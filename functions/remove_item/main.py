@@ -7,10 +7,9 @@ from shared.schemas import CartItemRequest
 
 
 @command_endpoint("remove_item", CartItemRequest)
-def remove_item(user, body: CartItemRequest) -> dict:
-    return commands.remove_item(user.id, body.product_id, body.quantity)
+def remove_item(user, body: CartItemRequest, key) -> dict:
+    return commands.remove_item(user.id, body.product_id, body.quantity, key)
 
 
-handler = lambda_handler(
-    remove_item
-)  # AWS Lambda entry point; `remove_item` is functions-framework's
+# AWS Lambda's entry point; `remove_item` above is functions-framework's.
+handler = lambda_handler(remove_item)

@@ -5,7 +5,12 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.helpers import post
+
+# Each test runs straight to PostgreSQL and again through a transaction-mode pooler (pgbouncer).
+pytestmark = pytest.mark.usefixtures("connection_mode")
 
 
 def run_concurrently(calls, threads):

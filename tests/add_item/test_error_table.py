@@ -11,6 +11,9 @@ import pytest
 from tests.conftest import reset_caches
 from tests.helpers import error_of, post
 
+# Each test runs straight to PostgreSQL and again through a transaction-mode pooler (pgbouncer).
+pytestmark = pytest.mark.usefixtures("connection_mode")
+
 
 @pytest.fixture
 def product(admin):

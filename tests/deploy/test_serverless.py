@@ -15,7 +15,8 @@ from deploy import package
 from tests.conftest import ROOT
 
 ROUTES = {"add-item": "add_item", "remove-item": "remove_item", "checkout": "checkout"}
-FUNCTIONS = {**ROUTES, "relay-outbox": "relay_outbox"}
+SCHEDULED = {"relay-outbox": "relay_outbox", "release-expired-carts": "release_expired_carts"}
+FUNCTIONS = {**ROUTES, **SCHEDULED}
 PUBLISHERS = {"checkout", "relay-outbox"}  # the only ones allowed to send to the queue
 
 
@@ -105,6 +106,7 @@ def test_the_order_events_queue_and_the_relay_schedule(template):
         for r in rules
     }
     assert schedules["RelayDashoutboxLambdaFunction"] == "rate(1 minute)"
+    assert schedules["ReleaseDashexpiredDashcartsLambdaFunction"] == "rate(1 minute)"
 
 
 def statements_of(template: dict, function: str) -> list[dict]:

@@ -1,0 +1,61 @@
+"""The transaction-pooler setting, proved against a real transaction-mode pooler (pgbouncer).
+
+tests/add_item/test_concurrency.py and test_error_table.py run whole through it as well (the
+`connection_mode` fixture); these tests show why the setting exists and that it holds.
+"""
+
+import pg8000.legacy
+import pytest
+from sqlalchemy.engine import make_url
+
+from shared import db
+from tests.conftest import reset_caches
+from tests.helpers import post
+
+
+def connect(url):
+    u = make_url(url)
+    connection = pg8000.legacy.Connection(u.username, host=u.host, port=u.port, database=u.database)
+    connection.autocommit = True
+    return connection
+
+
+def test_named_prepared_statements_break_behind_it(pgbouncer):
+    """The pooler is really in transaction mode: a session's prepared statement does not follow."""
+    first, second = connect(pgbouncer.url), connect(pgbouncer.url)
+    try:
+        statement = first.prepare("select cast(:n as integer) + 1")
+        assert statement.run(n=1) == ([2],)
+        # Another client holds the server connection the statement was prepared on ...
+        second.run("begin")
+        second.run("select 1")
+        # ... so the next transaction of the first client runs on another one.
+        with pytest.raises(pg8000.dbapi.DatabaseError, match="does not exist"):
+            statement.run(n=1)
+    finally:
+        second.run("rollback")
+        first.close()
+        second.close()
+
+
+def test_commands_leave_no_session_state_behind(pgbouncer, client, new_user, admin, monkeypatch):
+    """SET LOCAL timeouts end with the transaction: the server connection goes back clean."""
+    monkeypatch.setenv("DATABASE_URL", pgbouncer.url)
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "off")
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "1234")
+    reset_caches()
+    try:
+        product = admin.create_product(stock=5)
+        _, token = new_user()
+        for name, body in [("add_item", {"product_id": product}), ("checkout", {})]:
+            assert post(client(name), token, body).status_code == 200
+        assert db.use_prepared_statements(db.engine().url) is False
+        observer = connect(pgbouncer.url)
+        try:
+            # Whatever server connection we get, no command's timeout stuck to it.
+            assert observer.run("show lock_timeout") == (["0"],)
+        finally:
+            observer.close()
+    finally:
+        monkeypatch.undo()
+        reset_caches()
