@@ -23,9 +23,10 @@ import warnings
 
 from bench import report, scenarios, stack
 from bench.wire_proxy import WireProxy
+from devstack.stack import FUNCTION_SERVER_SETTINGS
 
-# The functions' server setting the bench runs (and the README documents); see docs/performance.md.
-SERVER_SETTINGS = {"WORKERS": "2", "THREADS": "4", "DB_POOL_SIZE": "4"}
+# The functions' server setting the bench runs: the one `make run` uses (docs/performance.md).
+SERVER_SETTINGS = FUNCTION_SERVER_SETTINGS
 EVERYTHING = ("hot", "spread", "checkout", "ceiling", "hop", "exchanges", "cold")
 
 

@@ -40,10 +40,12 @@ def prepare_database() -> str:
     return url
 
 
-def configured_ports() -> tuple[int, dict[str, int]]:
+def configured_ports() -> tuple[int, dict[str, int], dict[str, int]]:
+    """The gateway's port, the routed functions' ports, and the scheduled sweep's (the next)."""
     gateway = int(os.environ.get("DEVSTACK_GATEWAY_PORT") or 54321)
     first = int(os.environ.get("DEVSTACK_FUNCTIONS_PORT") or 8081)
-    return gateway, {target: first + i for i, target in enumerate(stack.FUNCTIONS)}
+    routed = {target: first + i for i, target in enumerate(stack.FUNCTIONS)}
+    return gateway, routed, {"release_expired_carts": first + len(routed)}
 
 
 def ensure_demo_user(running: stack.LocalStack) -> None:
@@ -65,7 +67,9 @@ The shop is up:  {running.url}/
 
 Supabase stand-in: {running.url}/rest/v1, /auth/v1, /functions/v1 (anon key in frontend/config.js)
 Functions: add_item :{ports['add_item']}, remove_item :{ports['remove_item']}, \
-checkout :{ports['checkout']}. A token for the demo user (valid 1 h):
+checkout :{ports['checkout']}; release_expired_carts \
+:{running.scheduled_ports['release_expired_carts']} runs every minute. A token for the demo user
+(valid 1 h):
 
   TOKEN={token}
   curl -s {auth} -d '{{"product_id": 1, "quantity": 2}}' {running.url}/functions/v1/add-item
@@ -83,10 +87,12 @@ def main() -> None:
     if args.only_db:
         print(f"sql/ and devstack/sql/ applied to {url}")
         return
-    gateway_port, function_ports = configured_ports()
+    gateway_port, function_ports, scheduled_ports = configured_ports()
     jwk = devkeys.load_or_create(KEY_FILE)
     try:
-        with stack.LocalStack(url, jwk, gateway_port, function_ports) as running:
+        with stack.LocalStack(
+            url, jwk, gateway_port, function_ports, scheduled_ports=scheduled_ports
+        ) as running:
             CONFIG_FILE.write_text(running.config_script())
             ensure_demo_user(running)
             print_usage(running)

@@ -32,6 +32,10 @@ HOST = "127.0.0.1"
 FUNCTIONS = {"add_item": "add-item", "remove_item": "remove-item", "checkout": "checkout"}
 DEVSTACK_SQL_DIR = database.ROOT / "devstack" / "sql"
 FRONTEND_DIR = database.ROOT / "frontend"
+# functions-framework's server setting (gunicorn processes, threads each, and pool size per
+# process), chosen with `python -m bench.sweep` (docs/performance.md); the environment overrides.
+FUNCTION_SERVER_SETTINGS = {"WORKERS": "2", "THREADS": "4", "DB_POOL_SIZE": "4"}
+SCHEDULE_SECONDS = 60
 
 
 def apply_sql(url: str) -> list[str]:
@@ -54,9 +58,13 @@ class LocalStack:
         gateway_port: int,
         function_ports: dict[str, int],
         log_dir: Path | None = None,
+        scheduled_ports: dict[str, int] | None = None,
     ):
         self.database_url, self.private_jwk = database_url, private_jwk
         self.gateway_port, self.function_ports = gateway_port, function_ports
+        # Scheduled functions (no route): started like the others, triggered every minute.
+        self.scheduled_ports = scheduled_ports or {}
+        self._schedule_stopped = threading.Event()
         self.log_dir = log_dir  # None: logs go to this terminal, as `make run` wants
         self.url = f"http://{HOST}:{gateway_port}"
         self.anon_key = tokens.anon_key(private_jwk)
@@ -94,10 +102,24 @@ class LocalStack:
             HOST, self.gateway_port, app, threaded=True, request_handler=handler
         )
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        for process, port in zip(self._processes, self.function_ports.values()):
+        for target, port in self.scheduled_ports.items():
+            self._processes.append(self._start_function(target, port, env))
+        ports = [*self.function_ports.values(), *self.scheduled_ports.values()]
+        for process, port in zip(self._processes, ports):
             wait_until_listening(port, process)
+        if self.scheduled_ports:
+            threading.Thread(target=self._trigger_every_minute, daemon=True).start()
+
+    def _trigger_every_minute(self) -> None:
+        """What the platform's scheduler does: POST to each scheduled function every 60 s."""
+        while not self._schedule_stopped.wait(SCHEDULE_SECONDS):
+            for port in self.scheduled_ports.values():
+                with contextlib.suppress(OSError):
+                    request = urllib.request.Request(f"http://{HOST}:{port}/", method="POST")
+                    urllib.request.urlopen(request, timeout=30).close()
 
     def stop(self) -> None:
+        self._schedule_stopped.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -124,6 +146,7 @@ class LocalStack:
 
     def _function_env(self) -> dict:
         return {
+            **FUNCTION_SERVER_SETTINGS,
             **os.environ,
             "DATABASE_URL": self.database_url,
             "JWT_JWKS": json.dumps(devkeys.public_jwks(self.private_jwk)),

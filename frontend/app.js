@@ -280,7 +280,10 @@
     const rows = userId
       ? await read(
           "your cart",
-          db.from("my_cart").select("product_id,name,price_cents,quantity,line_total_cents,stock").order("product_id"),
+          db
+            .from("my_cart")
+            .select("product_id,name,price_cents,quantity,line_total_cents,stock,expires_at")
+            .order("product_id"),
         )
       : [];
     if (rows && userId === state.userId) state.cart = rows;
@@ -409,6 +412,7 @@
           ),
     );
     $("cart-total").textContent = formatMoney(total);
+    renderReservation();
     const checkoutButton = $("checkout");
     const busy = state.pending.has("checkout");
     checkoutButton.disabled = busy || state.cart.length === 0;
@@ -420,6 +424,18 @@
         ? `Check out · ${formatMoney(total)}`
         : "Check out";
     renderHeader();
+  }
+
+  // Stock is reserved while the cart is in use; the server gives it back CART_TTL_MINUTES after
+  // the last change (my_cart.expires_at), so say how long is left.
+  function renderReservation() {
+    const expiresAt = state.cart.length ? Date.parse(state.cart[0].expires_at) : NaN;
+    const minutes = Math.ceil((expiresAt - Date.now()) / 60000);
+    $("cart-hold").textContent = Number.isNaN(expiresAt)
+      ? "Items you add are reserved for you while you shop."
+      : minutes > 0
+        ? `Reserved for you for ${minutes} more minute${minutes === 1 ? "" : "s"}; any change renews it.`
+        : "Your reservation has run out: items may go back on sale.";
   }
 
   function orderLines(lines) {
@@ -609,6 +625,7 @@
   });
   setInterval(() => {
     if (document.visibilityState === "visible") loadProducts();
+    renderReservation();
   }, PRODUCT_REFRESH_MS);
 
   // Callbacks run inside supabase-js's auth lock: hand off instead of calling it from here.

@@ -50,6 +50,10 @@ def test_sign_up_fill_the_cart_check_out_and_see_the_stock_drop(open_shop, admin
     expect(shop.cart_line(KETTLE).locator(".qty-value")).to_have_text("1")
     expect(shop.cart_line(ESPRESSO).locator(".line-total")).to_have_text(euros(2 * price[1]))
     expect(shop.page.locator("#cart-total")).to_have_text(euros(2 * price[1] + price[2]))
+    # The reservation my_cart.expires_at grants (CART_TTL_MINUTES, 30 by default).
+    expect(shop.page.locator("#cart-hold")).to_have_text(
+        re.compile(r"Reserved for you for (29|30) more minutes")
+    )
     screenshot(shop, "shop-cart.png")
 
     with shop.page.expect_response(FUNCTION_PATH):
