@@ -56,29 +56,28 @@ def _checked(name: str) -> str:
     return name
 
 
-def create_database(url: str, name: str) -> str:
-    _checked(name)
+def _admin_run(url: str, sql: str):
+    """Run one statement outside any transaction; its first row, if it returns rows."""
     engine = _admin(url)
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'create database "{name}"')
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            result = conn.exec_driver_sql(sql)
+            return result.first() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def create_database(url: str, name: str) -> str:
+    _admin_run(url, f'create database "{_checked(name)}"')
     return with_database(url, name)
 
 
 def drop_database(url: str, name: str) -> None:
-    _checked(name)
-    engine = _admin(url)
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
-    engine.dispose()
+    _admin_run(url, f'drop database if exists "{_checked(name)}" with (force)')
 
 
 def database_exists(url: str, name: str) -> bool:
-    _checked(name)
-    engine = _admin(url)
-    with engine.connect() as conn:
-        found = conn.exec_driver_sql(f"select 1 from pg_database where datname = '{name}'").first()
-    engine.dispose()
+    found = _admin_run(url, f"select 1 from pg_database where datname = '{_checked(name)}'")
     return found is not None
 
 

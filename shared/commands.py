@@ -19,13 +19,18 @@ from shared.idempotency import IdempotencyKey
 from shared.unit_of_work import UnitOfWork, run_in_transaction
 
 
+def _lock_cart_and_existing_product(uow: UnitOfWork, user_id: uuid.UUID, product_id: int):
+    cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
+    if product is None:
+        raise ProductNotFound(product_id)
+    return cart, product
+
+
 def add_item(
     user_id: uuid.UUID, product_id: int, quantity: int, key: IdempotencyKey | None = None
 ) -> dict:
     def work(uow: UnitOfWork) -> dict:
-        cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
-        if product is None:
-            raise ProductNotFound(product_id)
+        cart, product = _lock_cart_and_existing_product(uow, user_id, product_id)
         add_item_to_cart(cart, product, quantity)
         answer = {"product_id": product_id, "quantity": cart.quantity_of(product_id)}
         uow.carts.save_added(cart, product_id, quantity, answer)
@@ -39,9 +44,7 @@ def remove_item(
     user_id: uuid.UUID, product_id: int, quantity: int, key: IdempotencyKey | None = None
 ) -> dict:
     def work(uow: UnitOfWork) -> dict:
-        cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
-        if product is None:
-            raise ProductNotFound(product_id)
+        cart, product = _lock_cart_and_existing_product(uow, user_id, product_id)
         before = cart.quantity_of(product_id)
         line = remove_item_from_cart(cart, product, quantity)
         answer = {"product_id": product_id, "quantity": line.quantity}
