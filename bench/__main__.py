@@ -9,7 +9,6 @@ Lambda zip alone in a bare Python). Prints a table and writes bench/results/.
 Knobs (environment): BENCH_SECONDS (measured seconds per run, default 10), BENCH_WARMUP (3),
 BENCH_CLIENTS (32), BENCH_COLD_RUNS (5), BENCH_ONLY (comma list of hot, spread, checkout,
 ceiling, hop, exchanges, cold), BENCH_HOP_MS (the hop scenario's delay per exchange, 1),
-BENCH_PSYCOPG=1 (ours through psycopg 3 as well, on 18084-18086),
 and the functions' server setting WORKERS, THREADS, DB_POOL_SIZE.
 """
 
@@ -37,7 +36,6 @@ def knobs() -> scenarios.Knobs:
         warmup=float(env.get("BENCH_WARMUP") or 3),
         clients=int(env.get("BENCH_CLIENTS") or 32),
         cold_runs=int(env.get("BENCH_COLD_RUNS") or 5),
-        psycopg=env.get("BENCH_PSYCOPG", "") not in ("", "0"),
         hop_ms=float(env.get("BENCH_HOP_MS") or 1),
     )
 
@@ -72,7 +70,7 @@ def main() -> int:
         if "exchanges" in only:
             print("exchanges per command (wire proxy)...", flush=True)
             result["exchanges"] = scenarios.exchanges(url, keys, k)
-        with stack.running(url, keys, settings, psycopg=k.psycopg):
+        with stack.running(url, keys, settings):
             for scenario in ("hot", "spread"):
                 if scenario in only:
                     rows, failed = scenarios.add_items(url, tokens, scenario, k)
@@ -91,7 +89,7 @@ def main() -> int:
             # hot again with the database a network hop away: every exchange waits hop_ms.
             print(f"hot with {k.hop_ms:g} ms per exchange (wire proxy)...", flush=True)
             with WireProxy.for_url(url, k.hop_ms / 1000) as proxy:
-                with stack.running(proxy.url(url), keys, settings, psycopg=k.psycopg):
+                with stack.running(proxy.url(url), keys, settings):
                     label = f"hot, {k.hop_ms:g} ms hop"
                     rows, failed = scenarios.add_items(url, tokens, "hot", k, label)
                     result["load"] += rows

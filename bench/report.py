@@ -7,7 +7,6 @@ from pathlib import Path
 
 COLORS = {
     "ours": "#2b6cb0",
-    "ours (psycopg)": "#38a169",
     "baseline": "#c05621",
     "ceiling": "#718096",
 }

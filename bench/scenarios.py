@@ -20,15 +20,11 @@ class Knobs:
     warmup: float
     clients: int
     cold_runs: int
-    psycopg: bool = False
     hop_ms: float = 1.0
 
 
 def implementations(knobs: Knobs) -> dict[str, dict[str, stack.Target]]:
-    found = {"ours": stack.OURS, "baseline": stack.BASELINE}
-    if knobs.psycopg:
-        found["ours (psycopg)"] = stack.OURS_PSYCOPG
-    return found
+    return {"ours": stack.OURS, "baseline": stack.BASELINE}
 
 
 SHAPES = {  # scenario -> (users drawn from, products drawn from)
@@ -123,10 +119,7 @@ def with_fractions(rows: list[dict]) -> list[dict]:
 
 
 def exchanges(url: str, keys: stack.Keys, knobs: Knobs) -> dict:
-    counts = _exchanges(url, keys)
-    if knobs.psycopg:
-        counts["ours (psycopg)"] = _exchanges(stack.psycopg_url(url), keys)["ours"]
-    return counts
+    return _exchanges(url, keys)
 
 
 def _exchanges(url: str, keys: stack.Keys) -> dict:

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
@@ -123,15 +123,7 @@ class Target:
 
 
 OURS = {name: Target(port, "/") for name, port in OUR_PORTS.items()}
-# The opt-in psycopg 3 driver (BENCH_PSYCOPG=1): ours again, on the next three ports.
-PSYCOPG_PORTS = {name: port + len(OUR_PORTS) for name, port in OUR_PORTS.items()}
-OURS_PSYCOPG = {name: Target(port, "/") for name, port in PSYCOPG_PORTS.items()}
 BASELINE = {name: Target(BASELINE_PORT, f"/{name}") for name in FUNCTIONS}
-
-
-def psycopg_url(url: str) -> str:
-    """The same database through psycopg 3 (`postgresql+psycopg://`), the opt-in driver."""
-    return make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 def server_env(url: str, keys: Keys, **extra: str) -> dict:
@@ -179,18 +171,12 @@ def running(
     keys: Keys,
     server_settings: dict[str, str],
     baseline: bool = True,
-    psycopg: bool = False,
 ):
     """Ours (with `server_settings` in its environment) and the baseline, until the block ends."""
     (RESULTS / "logs").mkdir(parents=True, exist_ok=True)
     ours_env = server_env(url, keys, **server_settings)
     processes = [spawn(our_command(n, p), ours_env, f"ours-{n}") for n, p in OUR_PORTS.items()]
     ports = list(OUR_PORTS.values())
-    if psycopg:
-        env = server_env(psycopg_url(url), keys, **server_settings)
-        for name, port in PSYCOPG_PORTS.items():
-            processes.append(spawn(our_command(name, port), env, f"ours-psycopg-{name}"))
-            ports.append(port)
     if baseline:
         processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
         ports.append(BASELINE_PORT)

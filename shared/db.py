@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import PoolProxiedConnection
 
-from shared.config import settings
+from shared.config import ConfigurationError, settings
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,12 @@ def pg8000_url(database_url: str) -> URL:
 
 def create_database_engine(database_url: str) -> Engine:
     cfg = settings()
+    url = pg8000_url(database_url)
+    if url.drivername != "postgresql+pg8000":
+        # Session speaks pg8000's own API (named prepared statements); see docs/performance.md.
+        raise ConfigurationError("DATABASE_URL must be a postgresql:// URL (the pg8000 driver)")
     return create_engine(
-        pg8000_url(database_url),
+        url,
         pool_size=cfg.db_pool_size,
         max_overflow=cfg.db_pool_size,
         pool_pre_ping=True,
@@ -136,10 +140,9 @@ class Session:
 def sqlstate(error: BaseException) -> str | None:
     """The five-character SQLSTATE of a driver error, whichever layer wrapped it."""
     orig = getattr(error, "orig", None) or error
-    code = getattr(orig, "sqlstate", None)  # psycopg
-    if code is None and orig.args and isinstance(orig.args[0], dict):
-        code = orig.args[0].get("C")  # pg8000
-    return code
+    if orig.args and isinstance(orig.args[0], dict):
+        return orig.args[0].get("C")  # pg8000 carries the server's error fields as a dict
+    return None
 
 
 def is_connection_error(error: BaseException) -> bool:

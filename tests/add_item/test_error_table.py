@@ -158,6 +158,20 @@ def test_database_unavailable(client, new_user, admin, product, tmp_path, monkey
     assert post(client("add_item"), token, {"product_id": product}).status_code == 200
 
 
+def test_a_url_for_another_driver_is_a_configuration_error(client, new_user, admin, monkeypatch):
+    """The data layer speaks pg8000's own API; any other driver is refused, clearly."""
+    _, token = new_user()
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://postgres@/db?host=/tmp")
+    reset_caches()
+    try:
+        response = post(client("add_item"), token, {"product_id": 1})
+        error = assert_refused(admin, response, 503, "configuration_error")
+        assert "pg8000" in error["message"]
+    finally:
+        monkeypatch.undo()
+        reset_caches()
+
+
 def test_internal_error_hides_the_details(client, new_user, admin, caplog):
     """A database error nobody planned for: 500 `internal`, the stack trace only in the log."""
     product = admin.create_product(stock=5, name="explodes-on-add")
