@@ -120,7 +120,8 @@ class Session:
         self._simple("ROLLBACK")
 
     def rows(self, sql: str, **params) -> tuple[list, ...]:
-        log.debug("%s %s", " ".join(sql.split()), params)
+        if log.isEnabledFor(logging.DEBUG):  # flattening the SQL costs; skip it when unlogged
+            log.debug("%s %s", " ".join(sql.split()), params)
         if self._prepared is None:
             return self._connection.run(sql, **params)
         statement = self._prepared.get(sql)
