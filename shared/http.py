@@ -114,7 +114,7 @@ def job_endpoint(name: str):
             try:
                 status, payload = 200, job()
             except (db.DatabaseUnavailable, db.Busy) as error:
-                status, code = ERROR_TABLE[type(error)]
+                status, code = _table_entry(error)
                 log.error("%s: %s", code, error)
                 payload = _error_body(code, str(error), cid)
             except Exception:
@@ -177,7 +177,7 @@ def _stored_refusal(error: Exception) -> idempotency.StoredResponse | None:
     """How a refusal is stored under an idempotency key: its status, code and message."""
     if not isinstance(error, _STORED_REFUSALS):
         return None
-    status, code = ERROR_TABLE[type(error)]
+    status, code = _table_entry(error)
     return idempotency.StoredResponse(status, {"error": {"code": code, "message": str(error)}})
 
 
