@@ -77,7 +77,7 @@ bench: venv
 	$(PY) -m bench
 
 keys: venv
-	$(PY) -m shared.devkeys
+	$(PY) -m devstack.devkeys
 
 # The Serverless Framework CLI (v3, pinned in package-lock.json), for the deployment tests.
 $(NPM_STAMP): package.json package-lock.json

@@ -33,15 +33,15 @@ _BOUND_AS_SQL = {
 
 
 def add_item_script() -> str:
-    """One add-item transaction as a pgbench script, built from shared/repository.py's SQL.
+    """One add-item transaction as a pgbench script, built from the repository's own SQL.
 
     Variables: users and products (random per transaction, product 1 being the hot one) and
     quantity, all defined on pgbench's command line.
     """
-    from shared.repository import ADD_ITEM_STATEMENTS
+    from shared.adapters.postgres.carts import ADD_TO_CART, LOCK_CART_AND_PRODUCT
 
     lines = ["\\set u random(1, :users)", "\\set product_id random(1, :products)", "BEGIN;"]
-    for statement in ADD_ITEM_STATEMENTS:
+    for statement in (LOCK_CART_AND_PRODUCT, ADD_TO_CART):
         for bound, sql in _BOUND_AS_SQL.items():
             statement = statement.replace(bound, sql)
         # pgbench reads one statement per line-terminated ';'

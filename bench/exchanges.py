@@ -15,7 +15,7 @@ import warnings
 
 from bench.stack import ROOT, user_id
 from bench.wire_proxy import WireProxy
-from shared import devkeys
+from devstack import devkeys
 
 COMMANDS = ("add_item", "remove_item", "checkout (1 line)", "checkout (3 lines)")
 

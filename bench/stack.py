@@ -24,8 +24,8 @@ from sqlalchemy.pool import NullPool
 
 from devstack import database
 from devstack.stack import wait_until_listening
-from shared import devkeys
-from shared.db import pg8000_url
+from devstack import devkeys
+from shared.adapters.postgres.connection import pg8000_url
 
 ROOT = database.ROOT
 RESULTS = ROOT / "bench" / "results"

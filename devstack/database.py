@@ -16,7 +16,7 @@ import warnings
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.pool import NullPool
 
-from shared.db import pg8000_url
+from shared.adapters.postgres.connection import pg8000_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / ".data"

@@ -14,11 +14,13 @@ from devstack import run
 
 def main() -> None:
     os.environ["DATABASE_URL"] = run.prepare_database()
-    from shared import logs, order_events  # after DATABASE_URL is known: settings are cached
-    from shared.config import log_level
+    from shared import bootstrap, logs  # after DATABASE_URL is known: settings are cached
+    from shared.config import log_level, settings
+    from shared.service import relay_outbox
 
     logs.configure(log_level())
-    print(json.dumps(order_events.relay_pending()))
+    publisher, batch_size = bootstrap.order_events(), settings().outbox_batch_size
+    print(json.dumps(relay_outbox.relay_pending(bootstrap.unit_of_work(), publisher, batch_size)))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import uuid
 
 from devstack import database, stack
 from devstack.gateway import users
-from shared import devkeys
+from devstack import devkeys
 
 DATABASE_NAME = "shop"
 KEY_FILE = database.DATA_DIR / "dev-signing-key.json"

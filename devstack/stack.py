@@ -24,8 +24,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from devstack import database
 from devstack.gateway import app as gateway_app
 from devstack.gateway import tokens
-from shared import devkeys
-from shared.db import pg8000_url
+from devstack import devkeys
+from shared.adapters.postgres.connection import pg8000_url
 
 HOST = "127.0.0.1"
 # functions-framework target -> the name in URLs (`/functions/v1/add-item`, `<base>/add-item`).

@@ -1,9 +1,14 @@
-"""Settings from the environment, read once per cold start: the one place that reads config.
+"""Settings: the one reader of the environment for everything under `shared/`.
+
+Read once per cold start into a typed model and validated as a whole: any missing, malformed or
+unreadable value is a `ConfigurationError` that names the variable (the details go to the log),
+which every wrapper answers as 503 `configuration_error`. Not cached when it fails, so a value
+fixed after a cold start is picked up without a redeploy.
 
 Secrets may be given as plain variables (`DATABASE_URL`) or, on AWS, as the name of an SSM
 parameter (`DATABASE_URL_SSM_PARAM`, SecureString) or a Secrets Manager ARN
-(`DATABASE_URL_SECRET_ARN`). Those are fetched once and cached with the rest; boto3 is imported
-only then, so a function configured with plain variables never loads it.
+(`DATABASE_URL_SECRET_ARN`). boto3 is imported only then, so a function configured with plain
+variables never loads it.
 """
 
 from __future__ import annotations
@@ -11,96 +16,94 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
-from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from shared.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
+# Whole numbers that reach SQL text (SET LOCAL ...) are bounded, never free-form.
+Count = Annotated[int, Field(ge=1, le=999_999_999)]
+SECRETS = ("DATABASE_URL", "JWT_JWKS", "SUPABASE_JWT_SECRET")
 
-class ConfigurationError(Exception):
-    """A setting is missing or cannot be read; the message names it and is safe to log."""
 
+class Settings(BaseModel):
+    """Each field is read from the variable of the same name in capitals."""
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    jwt_jwks: str | None
-    supabase_jwks_url: str | None
-    supabase_jwt_secret: str | None
-    allowed_origins: tuple[str, ...]
-    max_body_bytes: int
-    db_pool_size: int
-    db_connect_timeout_seconds: float
-    db_prepared_statements: str
-    log_level: str
-    order_events_queue_url: str | None
-    outbox_batch_size: int
-    db_lock_timeout_ms: int
-    db_statement_timeout_ms: int
-    cart_ttl_minutes: int
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __post_init__(self):
+    database_url: str = ""
+    jwt_jwks: str | None = None
+    supabase_jwks_url: str | None = None
+    supabase_jwt_secret: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: Count = 16 * 1024
+    db_pool_size: Count = 2
+    db_connect_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    db_prepared_statements: Literal["auto", "on", "off"] = "auto"
+    db_lock_timeout_ms: Count = 2000
+    db_statement_timeout_ms: Count = 4000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    order_events_queue_url: str | None = None
+    outbox_batch_size: Count = 50
+    cart_ttl_minutes: Count = 30
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @field_validator("db_prepared_statements", mode="before")
+    @classmethod
+    def _lower_case(cls, value):
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value):
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("db_statement_timeout_ms")
+    @classmethod
+    def _below_socket_timeout(cls, value: int, info: ValidationInfo) -> int:
         # pg8000's socket timeout (DB_CONNECT_TIMEOUT_SECONDS) bounds every read too. It must
         # outlast the statement timeout, so that PostgreSQL cancels a slow statement (503
         # busy_try_again, connection kept) before the client drops the connection mid-statement.
-        if self.db_statement_timeout_ms >= self.db_connect_timeout_seconds * 1000:
-            raise ValueError(
-                "DB_STATEMENT_TIMEOUT_MS must be below DB_CONNECT_TIMEOUT_SECONDS "
-                f"({self.db_statement_timeout_ms} ms >= {self.db_connect_timeout_seconds} s)"
-            )
-
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
-
-def _positive_int(name: str, default: int) -> int:
-    """A whole number ≥ 1: these settings reach SQL text, so anything else is refused at start."""
-    raw = os.environ.get(name) or str(default)
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number ≥ 1, not {raw!r}")
-    return int(raw)
-
-
-def _choice(name: str, allowed: tuple[str, ...]) -> str:
-    value = (os.environ.get(name) or allowed[0]).lower()
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
-def log_level() -> str:
-    """Needed before anything else (and cannot fail), so it is read on its own."""
-    return os.environ.get("LOG_LEVEL", "INFO").upper()
+        socket_timeout = info.data.get("db_connect_timeout_seconds", 0)
+        if value >= socket_timeout * 1000:
+            raise ValueError(f"must be below DB_CONNECT_TIMEOUT_SECONDS ({socket_timeout} s)")
+        return value
 
 
 @functools.cache
 def settings() -> Settings:
-    """Read the environment once; tests that change it call `settings.cache_clear()`.
+    """The settings of this cold start; tests that change the environment call `cache_clear()`."""
+    raw: dict[str, object] = {}
+    for name in Settings.model_fields:
+        variable = name.upper()
+        value = _secret(variable) if variable in SECRETS else os.environ.get(variable)
+        if value:  # unset and empty both mean the default
+            raw[name] = value
+    try:
+        return Settings.model_validate(raw)
+    except pydantic.ValidationError as error:
+        problem = error.errors(include_url=False, include_input=False)[0]
+        variable = ".".join(map(str, problem["loc"])).upper() or "the settings"
+        log.error("configuration error: %s: %s", variable, problem["msg"])
+        raise ConfigurationError(f"the setting {variable} is missing or invalid") from None
 
-    A ConfigurationError is not cached: the next call tries again, so a parameter created
-    after a cold start is picked up without a redeploy.
-    """
-    env = os.environ
-    return Settings(
-        database_url=_secret("DATABASE_URL") or "",
-        jwt_jwks=_secret("JWT_JWKS"),
-        supabase_jwks_url=env.get("SUPABASE_JWKS_URL") or None,
-        supabase_jwt_secret=_secret("SUPABASE_JWT_SECRET"),
-        allowed_origins=tuple(
-            o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip()
-        ),
-        max_body_bytes=_int("MAX_BODY_BYTES", 16 * 1024),
-        db_pool_size=_int("DB_POOL_SIZE", 2),
-        db_connect_timeout_seconds=float(env.get("DB_CONNECT_TIMEOUT_SECONDS") or 10),
-        db_prepared_statements=_choice("DB_PREPARED_STATEMENTS", ("auto", "on", "off")),
-        log_level=log_level(),
-        order_events_queue_url=env.get("ORDER_EVENTS_QUEUE_URL") or None,
-        outbox_batch_size=_int("OUTBOX_BATCH_SIZE", 50),
-        db_lock_timeout_ms=_positive_int("DB_LOCK_TIMEOUT_MS", 2000),
-        db_statement_timeout_ms=_positive_int("DB_STATEMENT_TIMEOUT_MS", 4000),
-        cart_ttl_minutes=_positive_int("CART_TTL_MINUTES", 30),
-    )
+
+def log_level() -> str:
+    """The level to log at; INFO while the settings cannot be read (requests then answer 503)."""
+    try:
+        return settings().log_level
+    except ConfigurationError:
+        return "INFO"
 
 
 def _secret(name: str) -> str | None:
@@ -122,7 +125,11 @@ def _fetch(variable: str, reference: str, read) -> str:
         raise ConfigurationError(f"{variable} is set but boto3 is not installed") from error
     try:
         return read(reference)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+    except (
+        botocore.exceptions.BotoCoreError,
+        botocore.exceptions.ClientError,
+        ValueError,
+    ) as error:
         # The details (parameter name, AWS's reason) go to the log; callers see the variable.
         log.error("cannot read %s (%s): %s", reference, variable, error)
         raise ConfigurationError(f"cannot read the setting {variable}") from error
@@ -140,5 +147,5 @@ def _from_secrets_manager(arn: str) -> str:
 
     response = boto3.client("secretsmanager").get_secret_value(SecretId=arn)
     if "SecretString" not in response:
-        raise ConfigurationError(f"secret {arn} holds binary data, not a string")
+        raise ValueError("the secret holds binary data, not a string")
     return response["SecretString"]

@@ -19,9 +19,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
-from shared import auth, db, devkeys
+from devstack import devkeys
+from shared.adapters.postgres import connection as db
+from shared.entrypoints import auth
 from shared.config import settings
-from shared.db import pg8000_url
+from shared.adapters.postgres.connection import pg8000_url
 from tests.local_stack import local_stack  # noqa: F401  (fixture of tests/browser, tests/devstack)
 from tests.pooler import Pgbouncer
 
@@ -192,14 +194,14 @@ def new_user(signing_key):
 @pytest.fixture
 def statements(caplog):
     """`statements()` -> first word of each SQL statement sent since the last call."""
-    caplog.set_level(logging.DEBUG, logger="shared.db")
+    caplog.set_level(logging.DEBUG, logger="shared.sql")
 
     def sent():
         # BEGIN travels with its SET LOCAL timeouts in one simple query: "BEGIN; SET LOCAL ...".
         found = [
             r.getMessage().split()[0].rstrip(";").upper()
             for r in caplog.records
-            if r.name == "shared.db"
+            if r.name == "shared.sql"
         ]
         caplog.clear()
         return found

@@ -20,9 +20,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.baseline_fastapi.models import Cart, CartItem, Order, OrderItem, Product
-from shared import auth
-from shared.db import pg8000_url
-from shared.schemas import CartItemRequest, CheckoutRequest
+from shared.entrypoints import auth
+from shared.adapters.postgres.connection import pg8000_url
+from shared.entrypoints.schemas import CartItemRequest, CheckoutRequest
 
 app = FastAPI()
 

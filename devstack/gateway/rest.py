@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from devstack.gateway import query, tokens
-from shared.db import sqlstate
+from shared.adapters.postgres.connection import sqlstate
 
 log = logging.getLogger("devstack.gateway.rest")
 

@@ -11,7 +11,7 @@ import uuid
 
 import jwt
 
-from shared import devkeys
+from devstack import devkeys
 
 ACCESS_TOKEN_TTL_SECONDS = 3600
 ANON_KEY_TTL_SECONDS = 10 * 365 * 24 * 3600

@@ -1,14 +1,16 @@
 """add-item: reserve units of a product in the caller's cart."""
 
-from shared import commands
-from shared.http import command_endpoint
-from shared.lambda_adapter import lambda_handler
-from shared.schemas import CartItemRequest
+from shared.bootstrap import unit_of_work
+from shared.entrypoints.http import Call, command_endpoint
+from shared.entrypoints.lambda_adapter import lambda_handler
+from shared.entrypoints.schemas import CartItemRequest
+from shared.service import add_item as use_case
 
 
 @command_endpoint("add_item", CartItemRequest)
-def add_item(user, body: CartItemRequest, key) -> dict:
-    return commands.add_item(user.id, body.product_id, body.quantity, key)
+def add_item(call: Call[CartItemRequest]) -> dict:
+    body = call.body
+    return use_case.add_item(unit_of_work(), call.user.id, body.product_id, body.quantity, call.key)
 
 
 # AWS Lambda's entry point; `add_item` above is functions-framework's.

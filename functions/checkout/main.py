@@ -1,14 +1,17 @@
 """checkout: turn the caller's cart into a placed order."""
 
-from shared import commands
-from shared.http import command_endpoint
-from shared.lambda_adapter import lambda_handler
-from shared.schemas import CheckoutRequest
+from shared.bootstrap import order_events, unit_of_work
+from shared.entrypoints.http import Call, command_endpoint
+from shared.entrypoints.lambda_adapter import lambda_handler
+from shared.entrypoints.schemas import CheckoutRequest
+from shared.service import checkout as use_case
 
 
 @command_endpoint("checkout", CheckoutRequest)
-def checkout(user, body: CheckoutRequest, key) -> dict:
-    return commands.checkout(user.id, key)
+def checkout(call: Call[CheckoutRequest]) -> dict:
+    return use_case.checkout(
+        unit_of_work(), call.user.id, call.correlation_id, call.key, order_events()
+    )
 
 
 # AWS Lambda's entry point; `checkout` above is functions-framework's.

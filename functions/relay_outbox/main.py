@@ -1,26 +1,18 @@
 """relay-outbox: publish the OrderPlaced events still pending in the outbox.
 
-Scheduled on AWS (`handler`); also a functions-framework HTTP target (`relay_outbox`, e.g. for
-Cloud Scheduler), and runnable by hand: `python functions/relay_outbox/main.py`.
+Scheduled every minute; `make relay` runs it once by hand.
 """
 
-from shared import logs, order_events
-from shared.config import log_level
-
-logs.configure(log_level())
-
-
-def relay_outbox(request=None) -> dict:
-    logs.begin_invocation(
-        "relay_outbox", request.headers.get("X-Correlation-ID") if request else None
-    )
-    return order_events.relay_pending()
+from shared.bootstrap import order_events, unit_of_work
+from shared.config import settings
+from shared.entrypoints.jobs import job_endpoint, scheduled_handler
+from shared.service import relay_outbox as use_case
 
 
-def handler(event, context) -> dict:
-    logs.begin_invocation("relay_outbox", getattr(context, "aws_request_id", None))
-    return order_events.relay_pending()
+@job_endpoint("relay_outbox")
+def relay_outbox() -> dict:
+    return use_case.relay_pending(unit_of_work(), order_events(), settings().outbox_batch_size)
 
 
-if __name__ == "__main__":
-    print(relay_outbox())
+# AWS Lambda's entry point for the schedule; `relay_outbox` above is an HTTP target.
+handler = scheduled_handler(relay_outbox)

@@ -1,14 +1,18 @@
 """remove-item: give units back from the caller's cart to stock."""
 
-from shared import commands
-from shared.http import command_endpoint
-from shared.lambda_adapter import lambda_handler
-from shared.schemas import CartItemRequest
+from shared.bootstrap import unit_of_work
+from shared.entrypoints.http import Call, command_endpoint
+from shared.entrypoints.lambda_adapter import lambda_handler
+from shared.entrypoints.schemas import CartItemRequest
+from shared.service import remove_item as use_case
 
 
 @command_endpoint("remove_item", CartItemRequest)
-def remove_item(user, body: CartItemRequest, key) -> dict:
-    return commands.remove_item(user.id, body.product_id, body.quantity, key)
+def remove_item(call: Call[CartItemRequest]) -> dict:
+    body = call.body
+    return use_case.remove_item(
+        unit_of_work(), call.user.id, body.product_id, body.quantity, call.key
+    )
 
 
 # AWS Lambda's entry point; `remove_item` above is functions-framework's.

@@ -68,7 +68,7 @@ def test_validation_error_names_the_field(client, new_user, admin, body, field):
 
 
 def test_unauthorized_cases(client, new_user, admin, product, signing_key):
-    from shared import devkeys
+    from devstack import devkeys
 
     _, good = new_user()
     expired = "Bearer " + devkeys.mint_token(

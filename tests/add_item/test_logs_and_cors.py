@@ -19,7 +19,7 @@ def json_lines(capfd):
 
 
 def test_every_log_line_is_json_and_carries_the_incoming_id(client, new_user, admin, json_lines):
-    logging.getLogger("shared.db").setLevel(logging.DEBUG)  # SQL statements too
+    logging.getLogger("shared.sql").setLevel(logging.DEBUG)  # SQL statements too
     try:
         product = admin.create_product(stock=3)
         _, token = new_user()
@@ -32,13 +32,13 @@ def test_every_log_line_is_json_and_carries_the_incoming_id(client, new_user, ad
         )
         lines = json_lines()
     finally:
-        logging.getLogger("shared.db").setLevel(logging.NOTSET)
+        logging.getLogger("shared.sql").setLevel(logging.NOTSET)
     assert response.headers["X-Correlation-ID"] == "order-flow.42:a"
     assert len(lines) >= 5  # BEGIN, lock, write, COMMIT, the request line
     assert {line["correlation_id"] for line in lines} == {"order-flow.42:a"}
     assert {line["function"] for line in lines} == {"add_item"}
     assert all({"timestamp", "level", "logger", "message"} <= set(line) for line in lines)
-    assert any(line["logger"] == "shared.db" and "COMMIT" in line["message"] for line in lines)
+    assert any(line["logger"] == "shared.sql" and "COMMIT" in line["message"] for line in lines)
 
 
 @pytest.mark.parametrize(

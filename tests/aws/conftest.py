@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from moto import mock_aws
 
-from shared import order_events
+from shared.adapters import sqs
 from shared.config import settings
 from tests.conftest import reset_caches
 
@@ -22,10 +22,10 @@ def aws(monkeypatch):
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    order_events._sqs.cache_clear()  # a client made outside the mock would reach out
+    sqs._client.cache_clear()  # a client made outside the mock would reach out
     with mock_aws():
         yield
-    order_events._sqs.cache_clear()
+    sqs._client.cache_clear()
 
 
 @pytest.fixture

@@ -9,8 +9,16 @@ import uuid
 import boto3
 import pytest
 
-from shared import order_events
-from shared.unit_of_work import UnitOfWork
+from shared import bootstrap
+from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork as UnitOfWork
+from shared.config import settings
+from shared.service import relay_outbox
+
+
+def relay_pending() -> dict:
+    return relay_outbox.relay_pending(
+        bootstrap.unit_of_work(), bootstrap.order_events(), settings().outbox_batch_size
+    )
 
 
 @pytest.fixture
@@ -82,8 +90,8 @@ def test_with_sqs_failing_checkout_succeeds_and_the_relay_delivers_later(
     assert sent_at is None and attempts == 1 and "NonExistentQueue" in last_error
 
     env(ORDER_EVENTS_QUEUE_URL=queue)
-    assert order_events.relay_pending()["sent"] >= 1
-    assert order_events.relay_pending()["sent"] == 0
+    assert relay_pending()["sent"] >= 1
+    assert relay_pending()["sent"] == 0
     mine = [m for m in received(queue) if m["body"]["order_id"] == order["order_id"]]
     assert len(mine) == 1
     [(sent_at, attempts, last_error)] = outbox_row(admin, order["order_id"])
@@ -95,8 +103,8 @@ def test_without_a_queue_events_stay_pending_and_the_relay_logs_them(
 ):
     env(ORDER_EVENTS_QUEUE_URL=None, OUTBOX_BATCH_SIZE="1000")
     order = place_order(client, new_user, admin)
-    caplog.set_level("INFO", logger="shared.order_events")
-    counts = order_events.relay_pending()
+    caplog.set_level("INFO", logger="shared.service.relay_outbox")
+    counts = relay_pending()
     assert counts["sent"] == 0 and counts["pending"] >= 1
     assert any(order["order_id"] in r.getMessage() for r in caplog.records)
     [(sent_at, attempts, _)] = outbox_row(admin, order["order_id"])
@@ -110,10 +118,10 @@ def test_the_relay_skips_rows_another_publisher_holds(client, new_user, admin, q
     with UnitOfWork() as holder:  # e.g. a checkout publishing right now
         held = holder.outbox.claim_pending_of_order(uuid.UUID(orders[0]))
         assert len(held) == 1
-        order_events.relay_pending()
+        relay_pending()
         sent = {m["body"]["order_id"] for m in received(queue)}
         assert orders[0] not in sent and {orders[1], orders[2]} <= sent
-    order_events.relay_pending()  # the holder let go without sending
+    relay_pending()  # the holder let go without sending
     assert [m["body"]["order_id"] for m in received(queue)] == [orders[0]]
 
 
@@ -125,14 +133,14 @@ def test_two_relays_racing_deliver_each_row_once(client, new_user, admin, queue,
 
     def relay():
         start.wait()
-        results.append(order_events.relay_pending())
+        results.append(relay_pending())
 
     relays = [threading.Thread(target=relay) for _ in range(2)]
     for thread in relays:
         thread.start()
     for thread in relays:
         thread.join()
-    while order_events.relay_pending()["sent"]:  # whatever the batch cap left
+    while relay_pending()["sent"]:  # whatever the batch cap left
         pass
     messages = received(queue)
     event_ids = [m["body"]["event_id"] for m in messages]

@@ -5,7 +5,7 @@ import uuid
 
 from playwright.sync_api import expect
 
-from shared import devkeys
+from devstack import devkeys
 from tests.browser.conftest import FUNCTION_PATH, PHONE, screenshot
 
 ESPRESSO, KETTLE = 1, 2  # seeded by sql/90_seed.sql

@@ -3,7 +3,7 @@
 import jwt
 import pytest
 
-from shared import devkeys
+from devstack import devkeys
 
 
 def test_signup_returns_a_session_the_functions_accept(gateway, sign_up, admin):

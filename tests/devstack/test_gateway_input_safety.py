@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from devstack.gateway import tokens
-from shared import devkeys
+from devstack import devkeys
 
 HOSTILE_QUERIES = [
     # unknown names

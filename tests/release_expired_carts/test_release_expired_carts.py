@@ -16,7 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared import reservations
+from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from shared.service import release_expired_carts as sweep_use_case
 from tests.add_item.test_concurrency import run_concurrently
 from tests.conftest import ROOT, reset_caches
 from tests.helpers import post
@@ -79,7 +80,7 @@ def test_expiry_releases_exactly_what_was_held(client, new_user, admin, caplog):
     post(client("add_item"), gone_token, {"product_id": second, "quantity": 2})
     post(client("add_item"), kept_token, {"product_id": first, "quantity": 4})
     admin.expire_cart(gone)
-    caplog.set_level(logging.INFO, logger="shared.reservations")
+    caplog.set_level(logging.INFO, logger="shared.service.release_expired_carts")
 
     assert sweep(client) == {
         "released_carts": 1,
@@ -199,7 +200,11 @@ def test_sweepers_in_parallel_release_each_unit_once(client, new_user, admin):
             held[product] += quantity
         admin.expire_cart(user)
     results = run_concurrently(
-        [lambda: reservations.release_expired_carts(batch_size=3) for _ in range(4)], threads=4
+        [
+            lambda: sweep_use_case.release_expired_carts(PostgresUnitOfWork(), batch_size=3)
+            for _ in range(4)
+        ],
+        threads=4,
     )
     assert sum(r["released_carts"] for r in results) == 40
     assert sum(r["released_units"] for r in results) == sum(held.values())

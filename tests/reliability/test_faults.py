@@ -15,9 +15,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
-from shared import db
-from shared.db import pg8000_url
-from shared.unit_of_work import ATTEMPTS
+from shared.adapters.postgres import connection as db
+from shared.adapters.postgres.connection import pg8000_url
+from shared.service.unit_of_work import ATTEMPTS
 from tests.add_item.test_concurrency import run_concurrently
 from tests.conftest import reset_caches
 from tests.helpers import error_of, post

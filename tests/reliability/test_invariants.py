@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 
 from sqlalchemy import create_engine
 
-from shared.db import pg8000_url
+from shared.adapters.postgres.connection import pg8000_url
 from tests.add_item.test_concurrency import run_concurrently
 from tests.conftest import Admin
 from tests.helpers import post

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from shared.config import settings
+from shared.errors import ConfigurationError
 from tests.conftest import reset_caches
 from tests.helpers import error_of, post
 
@@ -113,7 +114,7 @@ def test_timeouts_and_ttl_must_be_positive_whole_numbers(monkeypatch, name, valu
     monkeypatch.setenv(name, value)
     settings.cache_clear()
     try:
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises(ConfigurationError, match=name):
             settings()
     finally:
         monkeypatch.undo()

@@ -8,7 +8,7 @@ import pg8000.legacy
 import pytest
 from sqlalchemy.engine import make_url
 
-from shared import db
+from shared.adapters.postgres import connection as db
 from tests.conftest import reset_caches
 from tests.helpers import post
 

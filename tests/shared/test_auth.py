@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from shared import auth, devkeys
+from devstack import devkeys
+from shared.entrypoints import auth
 from tests.conftest import reset_caches
 
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
-from shared import devkeys
+from devstack import devkeys
 from tests.helpers import post
 
 TABLES = ("products", "carts", "cart_items", "orders", "order_items")

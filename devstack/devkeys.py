@@ -1,6 +1,6 @@
 """Development keys: an ES256 key pair as JWKS and tokens signed with it.
 
-`python -m shared.devkeys [--user UUID] [--email E] [--key FILE]` prints the public JWKS (what
+`python -m devstack.devkeys [--user UUID] [--email E] [--key FILE]` prints the public JWKS (what
 JWT_JWKS takes), the private JWK and a one-hour token. Never used by the deployed functions.
 """
 

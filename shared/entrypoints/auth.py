@@ -15,13 +15,10 @@ from dataclasses import dataclass
 import jwt
 
 from shared.config import settings
+from shared.errors import Unauthorized
 
 AUDIENCE = "authenticated"
 _ALGORITHM_FOR_KEY_TYPE = {"EC": "ES256", "RSA": "RS256"}
-
-
-class Unauthorized(Exception):
-    """The caller is not who they claim to be; the message is safe to show."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 
-from shared.db import Session
+from shared.adapters.postgres.connection import Session
+from shared.service.ports import PendingEvent
 
 _CLAIM_PENDING = """
 select id, payload, correlation_id from outbox
@@ -35,13 +35,6 @@ set attempts = o.attempts + 1,
 from jsonb_to_recordset(cast(:results as jsonb)) as r(id bigint, error text)
 where o.id = r.id
 """
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    id: int
-    payload: dict
-    correlation_id: str
 
 
 class OutboxRepository:

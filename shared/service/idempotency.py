@@ -9,15 +9,14 @@ body, in the same transaction as the command's writes, so it exists exactly when
   command is not applied a second time;
 - same key, another body or another function: 422 `idempotency_key_reused`;
 - a retry that arrives while the first is still running waits on the key's row lock (taken
-  first, before the cart: see shared/repository.py), then gets the stored answer; a wait longer
-  than `DB_LOCK_TIMEOUT_MS` answers 503 `busy_try_again`, and the client retries again later.
+  first, before the cart: see shared/adapters/postgres/carts.py), then gets the stored answer; a
+  wait longer than `DB_LOCK_TIMEOUT_MS` answers 503 `busy_try_again`, and the client retries.
 
-Stored: successes and domain refusals (404 `product_not_found`/`item_not_in_cart`, 409
-`insufficient_stock`/`cart_empty`), because the command ran and answered; retrying the same
-click must not turn a refusal into a purchase minutes later. Not stored: validation and auth
-failures (they never reach the database) and 5xx answers (the transaction rolled back, so the
-key stays free and a retry runs the command). Keys live 24 hours: the scheduled sweep deletes
-older ones (shared/reservations.py).
+Stored: successes, and the refusals the error table marks `stored` (shared/errors.py), because
+the command ran and answered; retrying the same click must not turn a refusal into a purchase
+minutes later. Not stored: validation and auth failures (they never reach the database) and 5xx
+answers (the transaction rolled back, so the key stays free and a retry runs the command). Keys
+live 24 hours: the scheduled sweep deletes older ones (shared/service/release_expired_carts.py).
 
 A stored error body keeps its code and message; its correlation id is the one of the request
 being answered, like every error body (the header and the body always agree).
@@ -30,23 +29,13 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Callable
+
+from shared.errors import IdempotencyKeyReused, InvalidIdempotencyKey
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 RETENTION = timedelta(hours=24)
 _VALID = re.compile(r"[A-Za-z0-9._:-]{1,255}")
-
-
-class InvalidIdempotencyKey(ValueError):
-    """The header is present but is not 1-255 characters of [A-Za-z0-9._:-]."""
-
-
-class IdempotencyKeyReused(Exception):
-    """The key already answered a different request (body, function or both)."""
-
-    def __init__(self):
-        super().__init__("this Idempotency-Key was already used with a different request")
 
 
 @dataclass(frozen=True)
@@ -63,18 +52,27 @@ class Replayed(Exception):
         self.response = response
 
 
-# How a domain refusal is answered (status and body without correlation id), or None when that
-# refusal is not to be stored. The HTTP layer owns the error table, so it provides this.
-RefusalRenderer = Callable[[Exception], StoredResponse | None]
-
-
 @dataclass(frozen=True)
 class IdempotencyKey:
-    """One request's key, with what it asks for and how its refusals are answered."""
+    """One request's key: whose it is and a fingerprint of what it asks for."""
 
+    user_id: uuid.UUID
     value: str
     fingerprint: str
-    render_refusal: RefusalRenderer
+
+    def check_claim(
+        self, status: int | None, response: dict | None, stored_fingerprint: str | None
+    ) -> None:
+        """Decide what the claimed row means: ours to fill (returns), a replay, or a reuse.
+
+        A row is only ever committed together with its answer, so a row without a status is
+        the one this transaction has just inserted.
+        """
+        if status is None:
+            return
+        if stored_fingerprint != self.fingerprint:
+            raise IdempotencyKeyReused()
+        raise Replayed(StoredResponse(status, response))
 
 
 def parse(header: str | None) -> str | None:
@@ -88,6 +86,16 @@ def parse(header: str | None) -> str | None:
     return header
 
 
+def key_for(
+    header: str | None, user_id: uuid.UUID, function: str, canonical_body: str
+) -> IdempotencyKey | None:
+    """The request's key, fingerprinted; None when the request has none."""
+    value = parse(header)
+    if value is None:
+        return None
+    return IdempotencyKey(user_id, value, fingerprint(user_id, function, canonical_body))
+
+
 def fingerprint(user_id: uuid.UUID, function: str, canonical_body: str) -> str:
     """sha-256 of who asked, what and with which (validated, canonical) body.
 
@@ -99,18 +107,3 @@ def fingerprint(user_id: uuid.UUID, function: str, canonical_body: str) -> str:
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def check_claim(
-    key: IdempotencyKey, status: int | None, response: dict | None, stored_fingerprint: str | None
-) -> None:
-    """Decide what the claimed row means: ours to fill (returns), a replay, or a reuse.
-
-    A row is only ever committed together with its answer, so a row without a status is the
-    one this transaction has just inserted.
-    """
-    if status is None:
-        return
-    if stored_fingerprint != key.fingerprint:
-        raise IdempotencyKeyReused()
-    raise Replayed(StoredResponse(status, response))

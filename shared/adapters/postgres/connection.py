@@ -11,7 +11,7 @@ Named prepared statements do not survive a transaction-mode pooler (Supavisor on
 
 Every transaction starts with `lock_timeout` and `statement_timeout` set LOCAL to it, in the same
 simple query as BEGIN: no extra exchange, and no session state left behind for a transaction-mode
-pooler to hand to someone else. A command that would wait or run longer fails fast (`Busy`).
+pooler to hand to someone else. A command that would wait or run longer fails fast (Busy).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import PoolProxiedConnection
 
-from shared.config import ConfigurationError, settings
+from shared.config import settings
+from shared.errors import ConfigurationError
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("shared.sql")  # every statement at DEBUG, whoever sends it
 
 # PostgreSQL error classes we recover from by running the whole command again.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
@@ -34,14 +35,6 @@ BUSY_SQLSTATES = frozenset({"55P03", "57014"})
 # No SQLSTATE at all means the socket failed; these codes mean the server is going away.
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 TRANSACTION_POOLER_PORT = 6543
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or dropped the connection; the command did not apply."""
-
-
-class Busy(Exception):
-    """A lock wait or a statement outlasted its timeout; the transaction was rolled back."""
 
 
 def begin_statement() -> str:

@@ -15,7 +15,8 @@ import flask
 from apig_wsgi import make_lambda_handler
 from werkzeug.routing import Rule
 
-from shared.config import ConfigurationError, settings
+from shared.config import settings
+from shared.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

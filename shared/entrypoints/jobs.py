@@ -1,0 +1,69 @@
+"""The one wrapper for scheduled (and queue-driven) functions: the same correlation id, JSON
+logs and JSON errors as the commands, whichever trigger runs the job.
+
+`job_endpoint(name)` turns `job() -> dict` into an HTTP function (functions-framework, Cloud
+Scheduler, `make run`'s minute timer: any method is accepted, schedulers differ);
+`scheduled_handler(endpoint)` gives the same job to AWS Lambda for an EventBridge schedule.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable
+
+import flask
+
+from shared import logs
+from shared.config import log_level
+from shared.entrypoints.lambda_adapter import read_settings_at_cold_start
+from shared.entrypoints.responses import failure_answer, json_response
+
+log = logging.getLogger("shared.jobs")
+Job = Callable[[], dict]
+
+
+class JobFailed(Exception):
+    """Raised to Lambda after the failure was logged, so the platform counts an error."""
+
+
+def job_endpoint(name: str):
+    logs.configure(log_level())
+
+    def decorate(job: Job) -> Callable[[flask.Request], flask.Response]:
+        @functools.wraps(job)
+        def endpoint(request: flask.Request) -> flask.Response:
+            cid = logs.begin_invocation(name, request.headers.get("X-Correlation-ID"))
+            status, payload, headers = _run(job, cid)
+            log.info("%s %s -> %d", request.method, name, status, extra={"status": status})
+            response = json_response(payload, status, headers)
+            response.headers["X-Correlation-ID"] = cid
+            return response
+
+        endpoint.job = (name, job)
+        return endpoint
+
+    return decorate
+
+
+def scheduled_handler(endpoint) -> Callable[[dict, Any], dict]:
+    """`handler(event, context)` for a schedule; a failed run raises, so it shows as an error."""
+    name, job = endpoint.job
+    read_settings_at_cold_start()
+
+    def handler(event: dict, context: Any) -> dict:
+        cid = logs.begin_invocation(name, getattr(context, "aws_request_id", None))
+        status, payload, _ = _run(job, cid)
+        log.info("scheduled %s -> %d", name, status, extra={"status": status})
+        if status >= 400:
+            raise JobFailed(payload["error"]["code"])
+        return payload
+
+    return handler
+
+
+def _run(job: Job, cid: str) -> tuple[int, dict, dict]:
+    try:
+        return 200, job(), {}
+    except Exception as error:
+        return failure_answer(error, cid)

@@ -1,0 +1,32 @@
+"""Add item: reserve units of a product in the caller's cart (stock leaves at once)."""
+
+from __future__ import annotations
+
+import uuid
+
+from shared.domain import ProductNotFound, add_item_to_cart
+from shared.service.idempotency import IdempotencyKey
+from shared.service.unit_of_work import UnitOfWork
+
+
+def add_item(
+    uow: UnitOfWork,
+    user_id: uuid.UUID,
+    product_id: int,
+    quantity: int,
+    key: IdempotencyKey | None = None,
+) -> dict:
+    """The cart line after the change: `{"product_id", "quantity"}`."""
+
+    def work(uow: UnitOfWork) -> dict:
+        cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
+        if product is None:
+            raise ProductNotFound(product_id)
+        add_item_to_cart(cart, product, quantity)
+        answer = {"product_id": product_id, "quantity": cart.quantity_of(product_id)}
+        uow.idempotency.remember(answer)
+        uow.carts.save_added(cart, product_id, quantity)
+        uow.commit()
+        return answer
+
+    return uow.run(work, key)

@@ -1,0 +1,33 @@
+"""Remove item: give units back from the caller's cart to stock."""
+
+from __future__ import annotations
+
+import uuid
+
+from shared.domain import ProductNotFound, remove_item_from_cart
+from shared.service.idempotency import IdempotencyKey
+from shared.service.unit_of_work import UnitOfWork
+
+
+def remove_item(
+    uow: UnitOfWork,
+    user_id: uuid.UUID,
+    product_id: int,
+    quantity: int,
+    key: IdempotencyKey | None = None,
+) -> dict:
+    """The cart line after the change; `quantity` 0 when the line is gone."""
+
+    def work(uow: UnitOfWork) -> dict:
+        cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
+        if product is None:
+            raise ProductNotFound(product_id)
+        before = cart.quantity_of(product_id)
+        line = remove_item_from_cart(cart, product, quantity)
+        answer = {"product_id": product_id, "quantity": line.quantity}
+        uow.idempotency.remember(answer)
+        uow.carts.save_removed(cart, product_id, before - line.quantity)
+        uow.commit()
+        return answer
+
+    return uow.run(work, key)
