@@ -24,14 +24,15 @@ from sqlalchemy.pool import NullPool
 
 from devstack import database
 from devstack.stack import wait_until_listening
+from functions import registry
 from devstack import devkeys
 from shared.adapters.postgres.connection import pg8000_url
 
 ROOT = database.ROOT
 RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
-FUNCTIONS = ("add_item", "remove_item", "checkout")
-OUR_PORTS = dict(zip(FUNCTIONS, (18081, 18082, 18083)))
+FUNCTIONS = tuple(f.name for f in registry.COMMANDS)
+OUR_PORTS = {name: 18081 + i for i, name in enumerate(FUNCTIONS)}
 BASELINE_PORT = 18091
 PRODUCTS = 1000
 STOCK = 1_000_000  # large enough that no scenario ever runs a product out
@@ -137,7 +138,7 @@ def server_env(url: str, keys: Keys, **extra: str) -> dict:
 
 
 def our_command(function: str, port: int) -> list[str]:
-    source = ROOT / "functions" / function / "main.py"
+    source = registry.named(function).source
     return [
         sys.executable,
         "-m",

@@ -21,8 +21,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from functions import registry
+
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("add_item", "remove_item", "checkout", "relay_outbox", "release_expired_carts")
+FUNCTIONS = registry.NAMES
 LAMBDA_PYTHON = "3.12"
 # The Lambda python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34).
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")

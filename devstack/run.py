@@ -6,7 +6,8 @@ functions-framework on its own port (one process per function, as in production)
 gateway (Supabase's local stand-in and the frontend) on 127.0.0.1:54321, writes
 frontend/config.js, and prints the URL and a demo account.
 
-Ports: DEVSTACK_GATEWAY_PORT (54321) and DEVSTACK_FUNCTIONS_PORT (8081: the first of three).
+Ports: DEVSTACK_GATEWAY_PORT (54321) and DEVSTACK_FUNCTIONS_PORT (8081: the first function's;
+the others follow in the order of functions/registry.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import uuid
 
 from devstack import database, stack
 from devstack.gateway import users
+from functions import registry
 from devstack import devkeys
 
 DATABASE_NAME = "shop"
@@ -41,11 +43,12 @@ def prepare_database() -> str:
 
 
 def configured_ports() -> tuple[int, dict[str, int], dict[str, int]]:
-    """The gateway's port, the routed functions' ports, and the scheduled sweep's (the next)."""
+    """The gateway's port, the routed functions' ports, and the scheduled jobs' (the next ones)."""
     gateway = int(os.environ.get("DEVSTACK_GATEWAY_PORT") or 54321)
     first = int(os.environ.get("DEVSTACK_FUNCTIONS_PORT") or 8081)
-    routed = {target: first + i for i, target in enumerate(stack.FUNCTIONS)}
-    return gateway, routed, {"release_expired_carts": first + len(routed)}
+    ports = {f.name: first + i for i, f in enumerate(registry.FUNCTIONS)}
+    routed = {f.name: ports[f.name] for f in registry.COMMANDS}
+    return gateway, routed, {f.name: ports[f.name] for f in registry.JOBS}
 
 
 def ensure_demo_user(running: stack.LocalStack) -> None:
@@ -57,7 +60,8 @@ def ensure_demo_user(running: stack.LocalStack) -> None:
 
 def print_usage(running: stack.LocalStack) -> None:
     token = devkeys.mint_token(running.private_jwk, DEMO_USER, DEMO_EMAIL)
-    ports = running.function_ports
+    commands = ", ".join(f"{name} :{port}" for name, port in running.function_ports.items())
+    jobs = ", ".join(f"{name} :{port}" for name, port in running.scheduled_ports.items())
     auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
     print(
         f"""
@@ -66,10 +70,8 @@ The shop is up:  {running.url}/
   Demo account:  {DEMO_EMAIL} / {DEMO_PASSWORD}   (or create your own on the page)
 
 Supabase stand-in: {running.url}/rest/v1, /auth/v1, /functions/v1 (anon key in frontend/config.js)
-Functions: add_item :{ports['add_item']}, remove_item :{ports['remove_item']}, \
-checkout :{ports['checkout']}; release_expired_carts \
-:{running.scheduled_ports['release_expired_carts']} runs every minute. A token for the demo user
-(valid 1 h):
+Functions: {commands}; every minute: {jobs}.
+A token for the demo user (valid 1 h):
 
   TOKEN={token}
   curl -s {auth} -d '{{"product_id": 1, "quantity": 2}}' {running.url}/functions/v1/add-item

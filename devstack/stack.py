@@ -24,12 +24,11 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from devstack import database
 from devstack.gateway import app as gateway_app
 from devstack.gateway import tokens
+from functions import registry
 from devstack import devkeys
 from shared.adapters.postgres.connection import pg8000_url
 
 HOST = "127.0.0.1"
-# functions-framework target -> the name in URLs (`/functions/v1/add-item`, `<base>/add-item`).
-FUNCTIONS = {"add_item": "add-item", "remove_item": "remove-item", "checkout": "checkout"}
 DEVSTACK_SQL_DIR = database.ROOT / "devstack" / "sql"
 FRONTEND_DIR = database.ROOT / "frontend"
 # functions-framework's server setting (gunicorn processes, threads each, and pool size per
@@ -94,7 +93,7 @@ class LocalStack:
             self.engine,
             self.private_jwk,
             self.url,
-            {FUNCTIONS[t]: port for t, port in self.function_ports.items()},
+            {registry.named(t).route: port for t, port in self.function_ports.items()},
             FRONTEND_DIR,
         )
         handler = _QuietHandler if self.log_dir else WSGIRequestHandler
@@ -159,7 +158,7 @@ class LocalStack:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = open(self.log_dir / f"{target}.log", "ab")
-        source = database.ROOT / "functions" / target / "main.py"
+        source = registry.named(target).source
         command = [sys.executable, "-m", "functions_framework", f"--target={target}"]
         command += [f"--source={source}", f"--host={HOST}", f"--port={port}"]
         try:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from devstack import database
+from functions import registry
 from devstack import devkeys
 from shared.adapters.postgres import connection as db
 from shared.entrypoints import auth
@@ -28,7 +29,6 @@ from tests.local_stack import local_stack  # noqa: F401  (fixture of tests/brows
 from tests.pooler import Pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCTIONS = ("add_item", "remove_item", "checkout", "release_expired_carts")
 
 
 def reset_caches() -> None:
@@ -168,8 +168,7 @@ def connection_mode(request, database_url):
 @pytest.fixture(scope="session")
 def apps(database_url):
     return {
-        name: functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"))
-        for name in FUNCTIONS
+        f.name: functions_framework.create_app(f.name, str(f.source)) for f in registry.FUNCTIONS
     }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devstack import stack
+from functions import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,7 +27,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def local_stack(database_url, signing_key):
     stack.apply_sql(database_url)
-    function_ports = {target: free_port() for target in stack.FUNCTIONS}
+    function_ports = {f.name: free_port() for f in registry.COMMANDS}
     with stack.LocalStack(
         database_url,
         signing_key,

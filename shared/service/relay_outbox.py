@@ -34,11 +34,11 @@ def relay_pending(uow: UnitOfWork, publisher: EventPublisher | None, batch_size:
         with uow:
             events = uow.outbox.claim_pending(batch_size)
             if publisher is None:
-                for event in events:
+                if events:
                     log.info(
-                        "order event %d pending (no ORDER_EVENTS_QUEUE_URL): %s",
-                        event.id,
-                        json.dumps(event.payload),
+                        "%d order events pending, none sent (no ORDER_EVENTS_QUEUE_URL): %s",
+                        len(events),
+                        json.dumps([event.payload for event in events]),
                     )
                 counts["pending"] = len(events)
                 return counts  # rolled back: nothing changes without a queue

@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 from deploy import package
+from functions import registry
 from tests.conftest import ROOT
 
-ROUTES = {"add-item": "add_item", "remove-item": "remove_item", "checkout": "checkout"}
-SCHEDULED = {"relay-outbox": "relay_outbox", "release-expired-carts": "release_expired_carts"}
+ROUTES = {f.deployed_name: f.name for f in registry.COMMANDS}
+SCHEDULED = {f.deployed_name: f.name for f in registry.JOBS}
 FUNCTIONS = {**ROUTES, **SCHEDULED}
 PUBLISHERS = {"checkout", "relay-outbox"}  # the only ones allowed to send to the queue
 
@@ -142,3 +143,20 @@ def _list(value):
 def test_make_package_builds_for_the_runtime_serverless_yml_declares():
     config = yaml.safe_load((ROOT / "serverless.yml").read_text())
     assert config["provider"]["runtime"] == f"python{package.LAMBDA_PYTHON}"
+
+
+def test_serverless_yml_deploys_exactly_the_functions_of_the_registry():
+    functions = yaml.safe_load((ROOT / "serverless.yml").read_text())["functions"]
+    assert set(functions) == {f.deployed_name for f in registry.FUNCTIONS}
+    for function in registry.FUNCTIONS:
+        spec = functions[function.deployed_name]
+        assert spec["handler"] == "main.handler"
+        assert spec["package"]["artifact"] == f"dist/{function.name}.zip"
+        events = spec.get("events", [])
+        routes = [e["httpApi"] for e in events if "httpApi" in e]
+        schedules = [e["schedule"] for e in events if "schedule" in e]
+        schedules = [s["rate"] if isinstance(s, dict) else s for s in schedules]
+        assert routes == (
+            [{"method": "POST", "path": f"/{function.route}"}] if function.route else []
+        )
+        assert schedules == ([function.schedule] if function.schedule else [])

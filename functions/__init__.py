@@ -1,0 +1,1 @@
+"""One folder per deployable function; `functions.registry` lists them for every tool."""
