@@ -62,10 +62,13 @@ pgbouncer:
 	  echo "installing pgbouncer with apt (tests run the suites through a transaction pooler)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
 
+# black formats; ruff finds what formatting cannot (pyflakes, import order, bugbear, ...).
 lint: venv
 	$(VENV)/bin/black --check .
+	$(VENV)/bin/ruff check .
 
 fmt: venv
+	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/black .
 
 db: venv

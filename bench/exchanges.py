@@ -17,8 +17,6 @@ from bench.stack import ROOT, user_id
 from bench.wire_proxy import WireProxy
 from devstack import devkeys
 
-COMMANDS = ("add_item", "remove_item", "checkout (1 line)", "checkout (3 lines)")
-
 
 def _our_poster():
     import functions_framework

@@ -55,7 +55,7 @@ def wrk_add_items(
         target.path,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next(l for l in output.splitlines() if l.startswith("BENCH_JSON "))
+    line = next(ln for ln in output.splitlines() if ln.startswith("BENCH_JSON "))
     return Result(**json.loads(line.removeprefix("BENCH_JSON ")))
 
 

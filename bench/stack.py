@@ -22,10 +22,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from devstack import database
+from devstack import database, devkeys
 from devstack.stack import wait_until_listening
 from functions import registry
-from devstack import devkeys
 from shared.adapters.postgres.connection import pg8000_url
 
 ROOT = database.ROOT
@@ -38,7 +37,6 @@ PRODUCTS = 1000
 STOCK = 1_000_000  # large enough that no scenario ever runs a product out
 USERS = 1000  # users 1..200 are the hot scenario's, 1..1000 the spread scenario's
 HOT_USERS = 200
-HOT_PRODUCT = 1
 
 
 def user_id(n: int) -> uuid.UUID:
@@ -162,8 +160,8 @@ def baseline_command(port: int) -> list[str]:
 
 
 def spawn(command: list[str], env: dict, log_name: str) -> subprocess.Popen:
-    log = open(RESULTS / "logs" / f"{log_name}.log", "ab")
-    return subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
+    with open(RESULTS / "logs" / f"{log_name}.log", "ab") as log:  # the child keeps its own copy
+        return subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=ROOT)
 
 
 @contextlib.contextmanager
@@ -182,7 +180,7 @@ def running(
         processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
         ports.append(BASELINE_PORT)
     try:
-        for port, process in zip(ports, processes):
+        for port, process in zip(ports, processes, strict=True):
             wait_until_listening(port, process)
         time.sleep(0.5)
         exited = [" ".join(p.args[-3:]) for p in processes if p.poll() is not None]

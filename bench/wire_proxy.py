@@ -16,6 +16,7 @@ round trip to a database that is a network hop away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import struct
@@ -43,7 +44,7 @@ class Counts:
     exchanges_while_locked: int = 0  # exchanges started after a lock was answered, up to idle
     connections: int = 0
 
-    def __sub__(self, other: "Counts") -> "Counts":
+    def __sub__(self, other: Counts) -> Counts:
         return Counts(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))
 
 
@@ -168,7 +169,7 @@ class WireProxy:
     """`with WireProxy.for_url(url) as proxy:` then connect to `proxy.url(url)`."""
 
     @classmethod
-    def for_url(cls, database_url: str, delay_seconds: float = 0.0) -> "WireProxy":
+    def for_url(cls, database_url: str, delay_seconds: float = 0.0) -> WireProxy:
         return cls(unix_socket_of(database_url), delay_seconds)
 
     def url(self, database_url: str) -> str:
@@ -190,7 +191,7 @@ class WireProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
 
-    def __enter__(self) -> "WireProxy":
+    def __enter__(self) -> WireProxy:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(timeout=10)
         return self
@@ -230,13 +231,11 @@ class WireProxy:
         except OSError:
             client_writer.close()
             return
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # the proxy is stopping
             await asyncio.gather(
                 self._pump(client_reader, server_writer, state.from_client, delay=True),
                 self._pump(server_reader, client_writer, state.from_server, delay=False),
             )
-        except asyncio.CancelledError:
-            pass  # the proxy is stopping
 
     async def _pump(self, reader, writer, account, delay: bool) -> None:
         try:

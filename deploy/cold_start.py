@@ -147,8 +147,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     token = None
     if not args.no_database:
-        from devstack import run
-        from devstack import devkeys
+        from devstack import devkeys, run
 
         jwk = devkeys.load_or_create(run.KEY_FILE)
         env.update(

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-
 import re
 import warnings
+from pathlib import Path
 
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.pool import NullPool

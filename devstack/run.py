@@ -13,14 +13,14 @@ the others follow in the order of functions/registry.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import uuid
 
-from devstack import database, stack
+from devstack import database, devkeys, stack
 from devstack.gateway import users
 from functions import registry
-from devstack import devkeys
 
 DATABASE_NAME = "shop"
 KEY_FILE = database.DATA_DIR / "dev-signing-key.json"
@@ -52,10 +52,8 @@ def configured_ports() -> tuple[int, dict[str, int], dict[str, int]]:
 
 
 def ensure_demo_user(running: stack.LocalStack) -> None:
-    try:
+    with contextlib.suppress(users.SignUpRefused):  # made by an earlier run
         users.create(running.engine, DEMO_EMAIL, DEMO_PASSWORD, {}, user_id=DEMO_USER)
-    except users.SignUpRefused:
-        pass  # made by an earlier run
 
 
 def print_usage(running: stack.LocalStack) -> None:

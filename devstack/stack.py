@@ -21,11 +21,10 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from devstack import database
+from devstack import database, devkeys
 from devstack.gateway import app as gateway_app
 from devstack.gateway import tokens
 from functions import registry
-from devstack import devkeys
 from shared.adapters.postgres.connection import pg8000_url
 
 HOST = "127.0.0.1"
@@ -71,7 +70,7 @@ class LocalStack:
         self._processes: list[subprocess.Popen] = []
         self._server = None
 
-    def __enter__(self) -> "LocalStack":
+    def __enter__(self) -> LocalStack:
         try:
             self.start()
         except BaseException:
@@ -104,7 +103,7 @@ class LocalStack:
         for target, port in self.scheduled_ports.items():
             self._processes.append(self._start_function(target, port, env))
         ports = [*self.function_ports.values(), *self.scheduled_ports.values()]
-        for process, port in zip(self._processes, ports):
+        for process, port in zip(self._processes, ports, strict=True):
             wait_until_listening(port, process)
         if self.scheduled_ports:
             threading.Thread(target=self._trigger_every_minute, daemon=True).start()
@@ -128,10 +127,8 @@ class LocalStack:
         for process in self._processes:
             process.terminate()
         for process in self._processes:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -154,22 +151,19 @@ class LocalStack:
         }
 
     def _start_function(self, target: str, port: int, env: dict) -> subprocess.Popen:
-        output = None
-        if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = open(self.log_dir / f"{target}.log", "ab")
         source = registry.named(target).source
         command = [sys.executable, "-m", "functions_framework", f"--target={target}"]
         command += [f"--source={source}", f"--host={HOST}", f"--port={port}"]
-        try:
+        with contextlib.ExitStack() as files:  # closed here: the child holds its own copy
+            output = None
+            if self.log_dir is not None:
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                output = files.enter_context(open(self.log_dir / f"{target}.log", "ab"))
             # A session of its own: Ctrl-C in the terminal reaches only `make run`, which then
             # stops each function once (a second signal mid-shutdown can hang a gunicorn worker).
             return subprocess.Popen(
                 command, env=env, stdout=output, stderr=output, start_new_session=True
             )
-        finally:
-            if output is not None:
-                output.close()  # the child holds its own copy
 
 
 def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:

@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from devstack import database
+from devstack import database, devkeys
 from functions import registry
-from devstack import devkeys
 from shared.adapters.postgres import connection as db
-from shared.entrypoints import auth
-from shared.config import settings
 from shared.adapters.postgres.connection import pg8000_url
+from shared.config import settings
+from shared.entrypoints import auth
 from tests.local_stack import local_stack  # noqa: F401  (fixture of tests/browser, tests/devstack)
 from tests.pooler import Pgbouncer
 
@@ -135,7 +134,7 @@ class Admin:
             f"(select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t)"
             for t in tables
         )
-        return dict(zip(tables, self.rows(f"select {digest}")[0]))
+        return dict(zip(tables, self.rows(f"select {digest}")[0], strict=True))
 
 
 @pytest.fixture(scope="session")

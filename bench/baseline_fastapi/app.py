@@ -20,8 +20,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.baseline_fastapi.models import Cart, CartItem, Order, OrderItem, Product
-from shared.entrypoints import auth
 from shared.adapters.postgres.connection import pg8000_url
+from shared.entrypoints import auth
 from shared.entrypoints.schemas import CartItemRequest, CheckoutRequest
 
 app = FastAPI()
@@ -41,7 +41,7 @@ def current_user(authorization: str | None = Header(default=None)) -> uuid.UUID:
     try:
         return auth.authenticate(authorization).id
     except auth.Unauthorized as error:
-        raise ApiError(401, "unauthorized", str(error))
+        raise ApiError(401, "unauthorized", str(error)) from None
 
 
 def _error(request: Request, status: int, code: str, message: str, **details) -> JSONResponse:

@@ -26,7 +26,7 @@ class Cart(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    items: Mapped[list["CartItem"]] = relationship(order_by="CartItem.product_id")
+    items: Mapped[list[CartItem]] = relationship(order_by="CartItem.product_id")
 
 
 class CartItem(Base):
@@ -45,7 +45,7 @@ class Order(Base):
     total_cents: Mapped[int] = mapped_column(BigInteger)
     correlation_id: Mapped[str]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    lines: Mapped[list["OrderItem"]] = relationship()
+    lines: Mapped[list[OrderItem]] = relationship()
 
 
 class OrderItem(Base):

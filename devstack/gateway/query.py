@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 MAX_ROWS = 1000  # PostgREST's db-max-rows: no request reads more than this
-_RESERVED = frozenset({"select", "order", "limit", "offset"})
 _COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _IS_VALUES = {"null": "null", "true": "true", "false": "false"}
 # Column names the catalogue may hold but this subset does not need are refused as well, which

@@ -9,7 +9,8 @@ the same on both platforms; only this entry point differs.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import flask
 from apig_wsgi import make_lambda_handler

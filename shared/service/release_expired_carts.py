@@ -27,7 +27,8 @@ def release_expired_carts(
 ) -> dict:
     """Release every expired cart (up to the run's cap) and drop old idempotency keys."""
     carts = units = batches = 0
-    for batches in range(1, max_batches + 1):
+    while batches < max_batches:
+        batches += 1
         released_carts, released_units = _in_transaction(
             uow, lambda uow: uow.expired_carts.release_batch(batch_size)
         )

@@ -12,7 +12,8 @@ import abc
 import logging
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from shared import errors
 from shared.domain import DomainError
@@ -52,7 +53,7 @@ class UnitOfWork(abc.ABC):
     key: IdempotencyKey | None = None
 
     @abc.abstractmethod
-    def __enter__(self) -> "UnitOfWork": ...
+    def __enter__(self) -> UnitOfWork: ...
 
     @abc.abstractmethod
     def __exit__(self, exc_type, exc, tb) -> None: ...
@@ -64,7 +65,7 @@ class UnitOfWork(abc.ABC):
         """What a failure of this attempt means: `TryAgain`, another error to raise, or itself."""
         return error
 
-    def run(self, work: Callable[["UnitOfWork"], T], key: IdempotencyKey | None = None) -> T:
+    def run(self, work: Callable[[UnitOfWork], T], key: IdempotencyKey | None = None) -> T:
         """`work(uow)` in a fresh transaction, again (up to ATTEMPTS) when the adapter says so.
 
         A domain refusal rolls back, except that its answer is stored under the request's key
@@ -75,7 +76,7 @@ class UnitOfWork(abc.ABC):
         finally:
             self.key = None
 
-    def _attempts(self, work: Callable[["UnitOfWork"], T], key: IdempotencyKey | None) -> T:
+    def _attempts(self, work: Callable[[UnitOfWork], T], key: IdempotencyKey | None) -> T:
         for attempt in range(1, ATTEMPTS + 1):
             self.key = key
             try:

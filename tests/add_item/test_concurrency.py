@@ -1,5 +1,6 @@
 """Concurrency claims, proved with real concurrent transactions through the HTTP entry point."""
 
+import contextlib
 import random
 import threading
 from collections import Counter
@@ -18,10 +19,8 @@ def run_concurrently(calls, threads):
     barrier = threading.Barrier(min(threads, len(calls)))
 
     def run(call):
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=10)
-        except threading.BrokenBarrierError:
-            pass
         return call()
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -53,7 +52,7 @@ def test_same_user_concurrent_adds_lose_no_unit(apps, new_user, admin):
             assert post(app.test_client(), token, {"product_id": other}).status_code == 200
         calls = [
             (
-                lambda: post(
+                lambda token=token, product=product: post(
                     app.test_client(), token, {"product_id": product, "quantity": 3}
                 ).status_code
             )

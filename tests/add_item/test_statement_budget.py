@@ -4,8 +4,6 @@ Counted from the data layer's DEBUG log, which records every statement it sends 
 commands have to the database). Counts, unlike times, do not flake.
 """
 
-import pytest
-
 from tests.helpers import post
 
 

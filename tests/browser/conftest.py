@@ -54,7 +54,7 @@ class Shop:
         if request.method == "POST" and FUNCTION_PATH.search(request.url):
             self.writes.append({"url": request.url, "headers": request.headers})
 
-    def open(self) -> "Shop":
+    def open(self) -> Shop:
         self.page.goto(self.url + "/")
         expect(self.page.locator("#product-grid .card").first).to_be_visible()
         return self

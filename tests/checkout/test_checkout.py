@@ -16,7 +16,7 @@ def test_checkout_places_the_order_at_todays_prices(client, new_user, admin):
     assert order["status"] == "placed"
     assert order["total_cents"] == 3 * 250 + 1999
     assert [
-        (l["product_id"], l["quantity"], l["unit_price_cents"]) for l in order["lines"]
+        (ln["product_id"], ln["quantity"], ln["unit_price_cents"]) for ln in order["lines"]
     ] == sorted([(first, 3, 250), (second, 1, 1999)])
 
     stored = admin.rows(
@@ -28,7 +28,7 @@ def test_checkout_places_the_order_at_todays_prices(client, new_user, admin):
         "select product_id, quantity, unit_price_cents from order_items where order_id = :id order by 1",
         id=order["order_id"],
     )
-    assert [tuple(l) for l in lines] == sorted([(first, 3, 250), (second, 1, 1999)])
+    assert [tuple(line) for line in lines] == sorted([(first, 3, 250), (second, 1, 1999)])
     # The cart is empty and stock was taken once, at add time.
     assert admin.in_cart(user, first) == admin.in_cart(user, second) == 0
     assert (admin.stock(first), admin.stock(second)) == (7, 9)

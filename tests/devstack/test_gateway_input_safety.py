@@ -6,8 +6,8 @@ import uuid
 import jwt
 import pytest
 
-from devstack.gateway import tokens
 from devstack import devkeys
+from devstack.gateway import tokens
 
 HOSTILE_QUERIES = [
     # unknown names

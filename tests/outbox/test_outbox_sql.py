@@ -66,11 +66,14 @@ def test_a_failed_order_statement_leaves_no_event(client, new_user, admin):
 def test_the_api_roles_cannot_touch_the_outbox(admin, role):
     claims = json.dumps({"sub": "00000000-0000-4000-8000-000000000001", "role": role})
     transactional = admin.engine.execution_options(isolation_level="READ COMMITTED")
-    with transactional.connect() as conn:
-        with pytest.raises(ProgrammingError, match="permission denied"), conn.begin():
-            conn.execute(text(f"set local role {role}"))
-            conn.execute(text("select set_config('request.jwt.claims', :c, true)"), {"c": claims})
-            conn.execute(text("select * from outbox"))
+    with (
+        transactional.connect() as conn,
+        pytest.raises(ProgrammingError, match="permission denied"),
+        conn.begin(),
+    ):
+        conn.execute(text(f"set local role {role}"))
+        conn.execute(text("select set_config('request.jwt.claims', :c, true)"), {"c": claims})
+        conn.execute(text("select * from outbox"))
     assert admin.scalar("select relrowsecurity from pg_class where oid = 'public.outbox'::regclass")
 
 

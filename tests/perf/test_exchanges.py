@@ -90,7 +90,7 @@ def test_checkout_costs_the_same_whatever_the_number_of_lines(wire, client, new_
         warm_up(client, token, products[0])
         for product in products[:lines]:
             post(client, "add_item", token, {"product_id": product, "quantity": 2})
-        costs[lines] = counted(wire, lambda: post(client, "checkout", token, {}))
+        costs[lines] = counted(wire, lambda token=token: post(client, "checkout", token, {}))
 
     assert costs[1] == costs[3]
     check("checkout", costs[3])

@@ -5,16 +5,12 @@ its Lambda handler, and (for the concurrency claims) several at once in real tra
 """
 
 import importlib.util
-import json
 import logging
 import random
-import threading
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import timedelta
 
 from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from shared.service import release_expired_carts as sweep_use_case
@@ -164,7 +160,9 @@ def test_a_shopper_adding_at_the_instant_of_the_sweep_ends_consistent(apps, new_
         admin.expire_cart(user)
         add, swept = run_concurrently(
             [
-                lambda: post(apps["add_item"].test_client(), token, {"product_id": product}),
+                lambda token=token, product=product: post(
+                    apps["add_item"].test_client(), token, {"product_id": product}
+                ),
                 lambda: sweeper.test_client().post("/"),
             ],
             threads=2,

@@ -17,7 +17,8 @@ whatever the threads and PostgreSQL make of them.
 import json
 import uuid
 
-from hypothesis import HealthCheck, Phase, settings, strategies as st
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -25,7 +26,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-
 from sqlalchemy import create_engine
 
 from shared.adapters.postgres.connection import pg8000_url
@@ -80,7 +80,7 @@ def test_invariants_hold_under_random_concurrent_load(apps, database_url, new_us
             results = run_concurrently([call for call, _ in calls], threads=len(calls))
             totals["bursts"] += 1
             totals["commands"] += len(calls)
-            for (_, keyed), response in zip(calls, results):
+            for (_, keyed), response in zip(calls, results, strict=True):
                 assert response.status_code < 500, response.get_data(as_text=True)
                 if keyed:
                     replayed = response.headers.get("Idempotent-Replayed") == "true"
@@ -115,7 +115,10 @@ def test_invariants_hold_under_random_concurrent_load(apps, database_url, new_us
         @staticmethod
         def _send(function, token, body, key):
             headers = {"Idempotency-Key": key} if key else {}
-            call = lambda: post(apps[function].test_client(), token, body, **headers)
+
+            def call():
+                return post(apps[function].test_client(), token, body, **headers)
+
             return call, (token, key) if key else None
 
         @invariant()

@@ -24,15 +24,14 @@ def as_role(admin, role, user_id=None):
     def query(sql, **params):
         # A real transaction (the admin engine autocommits), so SET LOCAL lasts for the query.
         engine = admin.engine.execution_options(isolation_level="READ COMMITTED")
-        with engine.connect() as conn:
-            with conn.begin():
-                conn.execute(text(f"set local role {role}"))
-                claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
-                conn.execute(
-                    text("select set_config('request.jwt.claims', :c, true)"),
-                    {"c": json.dumps(claims)},
-                )
-                return conn.execute(text(sql), params).all()
+        with engine.connect() as conn, conn.begin():
+            conn.execute(text(f"set local role {role}"))
+            claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
+            conn.execute(
+                text("select set_config('request.jwt.claims', :c, true)"),
+                {"c": json.dumps(claims)},
+            )
+            return conn.execute(text(sql), params).all()
 
     return query
 

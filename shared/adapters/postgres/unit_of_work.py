@@ -23,7 +23,7 @@ class PostgresUnitOfWork(UnitOfWork):
     def __init__(self, engine: Engine | None = None):
         self._engine = engine
 
-    def __enter__(self) -> "PostgresUnitOfWork":
+    def __enter__(self) -> PostgresUnitOfWork:
         self.connected = self.commit_sent = self._committed = False
         engine = self._engine or db.engine()
         try:
