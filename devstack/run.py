@@ -57,7 +57,8 @@ def ensure_demo_user(running: stack.LocalStack) -> None:
 
 
 def print_usage(running: stack.LocalStack) -> None:
-    token = devkeys.mint_token(running.private_jwk, DEMO_USER, DEMO_EMAIL)
+    issuer = f"{running.url}/auth/v1"
+    token = devkeys.mint_token(running.private_jwk, DEMO_USER, DEMO_EMAIL, iss=issuer)
     commands = ", ".join(f"{name} :{port}" for name, port in running.function_ports.items())
     jobs = ", ".join(f"{name} :{port}" for name, port in running.scheduled_ports.items())
     auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'

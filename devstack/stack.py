@@ -146,6 +146,8 @@ class LocalStack:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "JWT_JWKS": json.dumps(devkeys.public_jwks(self.private_jwk)),
+            # The functions check that tokens were issued by this stack's /auth/v1 (JWT_ISSUER).
+            "SUPABASE_URL": self.url,
             "ALLOWED_ORIGINS": os.environ.get("ALLOWED_ORIGINS", self.url),
             "PYTHONPATH": str(database.ROOT),
         }

@@ -19,7 +19,14 @@ import os
 from typing import Annotated, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.errors import ConfigurationError
 
@@ -37,8 +44,13 @@ class Settings(BaseModel):
 
     database_url: str = ""
     jwt_jwks: str | None = None
-    supabase_jwks_url: str | None = None
+    supabase_url: str | None = None
+    supabase_jwks_url: Annotated[str | None, Field(pattern=r"^https?://[^\s]+$")] = None
+    jwks_cache_seconds: Count = 600
     supabase_jwt_secret: str | None = None
+    # Checked whenever set; defaults to SUPABASE_URL + /auth/v1, the issuer Supabase writes.
+    jwt_issuer: str | None = None
+    jwt_max_lifetime_seconds: Count = 24 * 3600
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: Count = 16 * 1024
     db_pool_size: Count = 2
@@ -56,6 +68,21 @@ class Settings(BaseModel):
     def _comma_separated(cls, value):
         if isinstance(value, str):
             return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _issuer_from_supabase_url(cls, raw: dict) -> dict:
+        if raw.get("supabase_url") and not raw.get("jwt_issuer"):
+            raw = {**raw, "jwt_issuer": str(raw["supabase_url"]).rstrip("/") + "/auth/v1"}
+        return raw
+
+    @field_validator("supabase_jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        # HS256 with a short secret can be brute-forced offline from any one token.
+        if value is not None and len(value.encode()) < 32:
+            raise ValueError("must be at least 32 bytes")
         return value
 
     @field_validator("db_prepared_statements", mode="before")

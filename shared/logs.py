@@ -55,22 +55,22 @@ class _ContextFilter(logging.Filter):
 
 
 def configure(level: str = "INFO") -> None:
-    """Send every record as one JSON line to stderr; safe to call more than once."""
+    """Send every record as one JSON line to stderr, at `level`; safe to call more than once
+    (the handler is added once, the level is the latest one asked for)."""
     root = logging.getLogger()
-    if any(getattr(h, "_shop_json", False) for h in root.handlers):
-        return
-    handler = _StderrHandler()
-    handler._shop_json = True
-    handler.addFilter(_ContextFilter())
-    handler.setFormatter(
-        JsonFormatter(
-            "{levelname}{name}{message}{function}{correlation_id}",
-            style="{",
-            rename_fields={"levelname": "level", "name": "logger"},
-            timestamp=True,
+    if not any(getattr(h, "_shop_json", False) for h in root.handlers):
+        handler = _StderrHandler()
+        handler._shop_json = True
+        handler.addFilter(_ContextFilter())
+        handler.setFormatter(
+            JsonFormatter(
+                "{levelname}{name}{message}{function}{correlation_id}",
+                style="{",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp=True,
+            )
         )
-    )
-    root.addHandler(handler)
+        root.addHandler(handler)
     root.setLevel(level)
     # SQL statements appear at DEBUG, tagged like everything else.
     logging.getLogger("sqlalchemy.engine").setLevel(

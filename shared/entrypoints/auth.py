@@ -1,14 +1,20 @@
-"""Verifies Supabase-style access tokens.
+"""Verifies Supabase-style access tokens, and trusts nothing in them it did not check.
 
 Every key carries its own one-algorithm allow-list (EC P-256 -> ES256, RSA -> RS256, the legacy
 shared secret -> HS256), so a token can never choose how it is checked: `alg: none` and HS256
-signed with a public key both fail.
+signed with a public key both fail. Beyond the signature: the audience, the issuer (whenever one
+is configured), `role: authenticated` (a service_role or anon token is not a shopper), a
+canonical UUID subject, and a bounded lifetime (a stolen token minted to last for years is not
+honoured). Each refusal is logged with its reason and answered 401 `unauthorized`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
+import re
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -18,7 +24,13 @@ from shared.config import settings
 from shared.errors import Unauthorized
 
 AUDIENCE = "authenticated"
+ROLE = "authenticated"
+LEEWAY_SECONDS = 5
 _ALGORITHM_FOR_KEY_TYPE = {"EC": "ES256", "RSA": "RS256"}
+# How Supabase writes a user id: lower-case hex, hyphenated; `{…}`, `urn:uuid:` or bare hex are
+# other spellings of a UUID, never what a real token carries.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,9 +68,29 @@ def _static_keys() -> tuple[dict[str | None, _Key], _Key | None]:
 
 @functools.cache
 def _jwks_client() -> jwt.PyJWKClient | None:
-    url = settings().supabase_jwks_url
-    # PyJWKClient caches the document and refetches when it meets an unknown kid.
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=600, timeout=5) if url else None
+    """The JWKS at SUPABASE_JWKS_URL, the document cached for JWKS_CACHE_SECONDS.
+
+    Only the document is cached (`cache_keys=False`): PyJWKClient's per-kid cache has no
+    lifetime, so a key rotated out of the JWKS would stay trusted until a cold start. An unknown
+    kid refetches the document, at most once per cooldown (30 s, or the cache lifetime when that
+    is shorter), so tokens with made-up kids cannot turn every request into a fetch.
+    """
+    cfg = settings()
+    if not cfg.supabase_jwks_url:
+        return None
+    return jwt.PyJWKClient(
+        cfg.supabase_jwks_url,
+        cache_keys=False,
+        cache_jwk_set=True,
+        lifespan=cfg.jwks_cache_seconds,
+        cooldown_duration=min(30, cfg.jwks_cache_seconds),
+        timeout=5,
+    )
+
+
+def _refuse(reason: str, public: str = "invalid token") -> Unauthorized:
+    log.info("unauthorized: %s", reason, extra={"reason": reason})
+    return Unauthorized(public)
 
 
 def _key_for(header: dict) -> _Key:
@@ -66,30 +98,31 @@ def _key_for(header: dict) -> _Key:
     kid = header.get("kid")
     if header.get("alg") == "HS256":
         if secret is None:
-            raise Unauthorized("token algorithm not accepted")
+            raise _refuse("HS256 token without a configured secret", "token algorithm not accepted")
         return secret
     if kid in by_kid:
         return by_kid[kid]
     if kid is None and len(by_kid) == 1:
         return next(iter(by_kid.values()))
     client = _jwks_client()
-    if client is not None and kid is not None:
-        try:
-            signing_key = client.get_signing_key(kid)
-        except jwt.PyJWKClientError as error:
-            raise Unauthorized("unknown signing key") from error
-        algorithm = _ALGORITHM_FOR_KEY_TYPE.get(signing_key.key_type)
-        if algorithm is None:
-            raise Unauthorized("unsupported signing key")
-        return _Key(signing_key.key, algorithm)
-    raise Unauthorized("unknown signing key")
+    if client is None or not isinstance(kid, str):
+        raise _refuse(f"unknown signing key {kid!r}", "unknown signing key")
+    try:
+        signing_key = client.get_signing_key(kid)
+    except Exception as error:  # unknown kid, unreachable or malformed JWKS: never a 500
+        raise _refuse(f"JWKS: {type(error).__name__}: {error}", "unknown signing key") from error
+    algorithm = _ALGORITHM_FOR_KEY_TYPE.get(signing_key.key_type)
+    if algorithm is None:
+        raise _refuse(f"JWKS key {kid!r} of type {signing_key.key_type}", "unsupported signing key")
+    return _Key(signing_key.key, algorithm)
 
 
 def verify_token(token: str) -> User:
+    cfg = settings()
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
-        raise Unauthorized("malformed token") from error
+        raise _refuse(f"malformed token: {error}", "malformed token") from error
     key = _key_for(header)
     try:
         claims = jwt.decode(
@@ -97,22 +130,28 @@ def verify_token(token: str) -> User:
             key.key,
             algorithms=[key.algorithm],
             audience=AUDIENCE,
-            options={"require": ["exp", "sub", "aud"]},
-            leeway=5,
+            issuer=cfg.jwt_issuer,  # None: not checked
+            options={"require": ["exp", "iat", "sub", "aud"]},
+            leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as error:
-        raise Unauthorized("session expired, sign in again") from error
+        raise _refuse("expired", "session expired, sign in again") from error
     except jwt.PyJWTError as error:
-        raise Unauthorized("invalid token") from error
-    try:
-        user_id = uuid.UUID(str(claims["sub"]))
-    except ValueError as error:
-        raise Unauthorized("invalid token subject") from error
-    return User(id=user_id, email=claims.get("email"), role=claims.get("role", ""))
+        raise _refuse(f"{type(error).__name__}: {error}") from error
+    if claims.get("role") != ROLE:
+        raise _refuse(f"role {claims.get('role')!r} is not {ROLE!r}", "token role not accepted")
+    lifetime = max(claims["exp"] - claims["iat"], claims["exp"] - time.time())
+    if lifetime > cfg.jwt_max_lifetime_seconds + LEEWAY_SECONDS:
+        raise _refuse(f"lifetime {lifetime:.0f} s over JWT_MAX_LIFETIME_SECONDS")
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not _CANONICAL_UUID.fullmatch(subject):
+        raise _refuse(f"subject {subject!r} is not a canonical UUID", "invalid token subject")
+    email = claims.get("email")
+    return User(id=uuid.UUID(subject), email=email if isinstance(email, str) else None, role=ROLE)
 
 
 def authenticate(authorization_header: str | None) -> User:
     scheme, _, token = (authorization_header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("missing bearer token")
+        raise _refuse("no bearer token", "missing bearer token")
     return verify_token(token.strip())
