@@ -13,17 +13,17 @@ import os
 import sys
 import warnings
 
-from bench.stack import ROOT, user_id
+from bench.stack import user_id
 from bench.wire_proxy import WireProxy
-from devstack import devkeys
+from devstack import database, devkeys
+from functions import registry
 
 
 def _our_poster():
     import functions_framework
 
     apps = {
-        name: functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"))
-        for name in ("add_item", "remove_item", "checkout")
+        f.name: functions_framework.create_app(f.name, str(f.source)) for f in registry.COMMANDS
     }
 
     def post(function: str, token: str, body: dict) -> int:
@@ -83,10 +83,13 @@ def measure(proxy: WireProxy, post, token: str) -> dict[str, dict]:
 def main() -> None:
     url, jwk = os.environ["DATABASE_URL"], json.loads(os.environ["BENCH_PRIVATE_JWK"])
     with WireProxy.for_url(url) as proxy:
-        os.environ["DATABASE_URL"] = proxy.url(url)
         os.environ["JWT_JWKS"] = json.dumps(devkeys.public_jwks(jwk))
+        # Ours logs in as shop_functions, as deployed; the baseline (not ours) as the owner.
+        logins = (database.functions_url(proxy.url(url)), proxy.url(url))
+        posters = (("ours", _our_poster), ("baseline", _baseline_poster))
         results = {}
-        for n, (name, poster) in enumerate((("ours", _our_poster), ("baseline", _baseline_poster))):
+        for n, ((name, poster), login) in enumerate(zip(posters, logins, strict=True)):
+            os.environ["DATABASE_URL"] = login  # read on first use by each
             token = devkeys.mint_token(jwk, user_id(900_000 + n))
             results[name] = measure(proxy, poster(), token)
     json.dump(results, sys.stdout)

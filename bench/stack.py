@@ -125,10 +125,11 @@ OURS = {name: Target(port, "/") for name, port in OUR_PORTS.items()}
 BASELINE = {name: Target(BASELINE_PORT, f"/{name}") for name in FUNCTIONS}
 
 
-def server_env(url: str, keys: Keys, **extra: str) -> dict:
+def server_env(url: str, keys: Keys, functions: bool = True, **extra: str) -> dict:
+    """Ours log in as shop_functions, as deployed; the baseline (not ours) as the owner."""
     return {
         **os.environ,
-        "DATABASE_URL": url,
+        "DATABASE_URL": database.functions_url(url) if functions else url,
         "JWT_JWKS": keys.jwks,
         "PYTHONPATH": str(ROOT),
         **extra,
@@ -177,7 +178,9 @@ def running(
     processes = [spawn(our_command(n, p), ours_env, f"ours-{n}") for n, p in OUR_PORTS.items()]
     ports = list(OUR_PORTS.values())
     if baseline:
-        processes.append(spawn(baseline_command(BASELINE_PORT), server_env(url, keys), "baseline"))
+        processes.append(
+            spawn(baseline_command(BASELINE_PORT), server_env(url, keys, False), "baseline")
+        )
         ports.append(BASELINE_PORT)
     try:
         for port, process in zip(ports, processes, strict=True):

@@ -147,11 +147,11 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     token = None
     if not args.no_database:
-        from devstack import devkeys, run
+        from devstack import database, devkeys, run
 
         jwk = devkeys.load_or_create(run.KEY_FILE)
         env.update(
-            DATABASE_URL=run.prepare_database(),
+            DATABASE_URL=database.functions_url(run.prepare_database()),
             JWT_JWKS=json.dumps(devkeys.public_jwks(jwk)),
         )
         token = devkeys.mint_token(jwk, uuid.uuid4())

@@ -38,6 +38,22 @@ def server_url() -> str:
     return os.environ.get("DATABASE_URL") or embedded_server().get_uri("postgres")
 
 
+FUNCTIONS_ROLE = "shop_functions"  # sql/05_functions_role.sql
+
+
+def functions_url(owner_url: str) -> str:
+    """The URL the functions log in with: least privilege, never the tables' owner.
+
+    DEVSTACK_FUNCTIONS_DATABASE_URL when set (a server that wants a password); else the owner's
+    URL with the role swapped, which the embedded server's local trust authentication accepts.
+    """
+    given = os.environ.get("DEVSTACK_FUNCTIONS_DATABASE_URL")
+    if given:
+        return given
+    url = make_url(owner_url).set(username=FUNCTIONS_ROLE, password=None)
+    return url.render_as_string(hide_password=False)
+
+
 def with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import os
 
-from devstack import run
+from devstack import database, run
 
 
 def main() -> None:
-    os.environ["DATABASE_URL"] = run.prepare_database()
+    os.environ["DATABASE_URL"] = database.functions_url(run.prepare_database())
     from shared import bootstrap, logs  # after DATABASE_URL is known: settings are cached
     from shared.config import log_level, settings
     from shared.service import relay_outbox

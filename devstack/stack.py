@@ -144,7 +144,7 @@ class LocalStack:
         return {
             **FUNCTION_SERVER_SETTINGS,
             **os.environ,
-            "DATABASE_URL": self.database_url,
+            "DATABASE_URL": database.functions_url(self.database_url),
             "JWT_JWKS": json.dumps(devkeys.public_jwks(self.private_jwk)),
             # The functions check that tokens were issued by this stack's /auth/v1 (JWT_ISSUER).
             "SUPABASE_URL": self.url,

@@ -45,12 +45,13 @@ def signing_key() -> dict:
 
 @pytest.fixture(scope="session", autouse=True)
 def database_url(signing_key):
+    """The owner's URL (migrations, `admin`); the functions log in as shop_functions."""
     server = database.server_url()
     name = f"shop_test_{uuid.uuid4().hex[:12]}"
     url = database.create_database(server, name)
     database.apply_sql(url)
     os.environ.update(
-        DATABASE_URL=url,
+        DATABASE_URL=database.functions_url(url),
         JWT_JWKS=json.dumps(devkeys.public_jwks(signing_key)),
         DB_POOL_SIZE="25",
         ALLOWED_ORIGINS="http://127.0.0.1:54321",
@@ -140,7 +141,7 @@ class Admin:
 @pytest.fixture(scope="session")
 def pgbouncer(database_url):
     """A transaction-mode pgbouncer in front of the test database (started on first use)."""
-    pooler = Pgbouncer(database_url)
+    pooler = Pgbouncer(database.functions_url(database_url))
     yield pooler
     pooler.stop()
 
@@ -159,7 +160,7 @@ def connection_mode(request, database_url):
     os.environ.update(DATABASE_URL=pooler.url, DB_PREPARED_STATEMENTS="off")
     reset_caches()
     yield request.param
-    os.environ.update(DATABASE_URL=database_url)
+    os.environ.update(DATABASE_URL=database.functions_url(database_url))
     os.environ.pop("DB_PREPARED_STATEMENTS")
     reset_caches()
 

@@ -13,6 +13,7 @@ import os
 import pytest
 
 from bench.wire_proxy import Counts, WireProxy
+from devstack import database
 from tests.conftest import reset_caches
 
 # command -> (exchanges, exchanges while a row lock is held, statements incl. BEGIN/COMMIT).
@@ -31,12 +32,12 @@ PINNED = {
 def wire(database_url):
     """Every function's connections go through a counting proxy for the test's duration."""
     with WireProxy.for_url(database_url) as proxy:
-        os.environ["DATABASE_URL"] = proxy.url(database_url)
+        os.environ["DATABASE_URL"] = database.functions_url(proxy.url(database_url))
         reset_caches()
         try:
             yield proxy
         finally:
-            os.environ["DATABASE_URL"] = database_url
+            os.environ["DATABASE_URL"] = database.functions_url(database_url)
             reset_caches()
 
 

@@ -148,7 +148,7 @@ def test_a_stopped_database_answers_503_and_the_instance_recovers_by_itself(
                 "insert into products (name, price_cents, stock) values ('p', 100, 10) returning id"
             )
         ).scalar()
-    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", database.functions_url(url))
     monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "3")
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "2000")
     reset_caches()
