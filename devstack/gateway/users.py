@@ -72,16 +72,19 @@ def authenticate(engine: Engine, email: str, password: str) -> dict | None:
             text(f"select {_USER_COLUMNS}, encrypted_password from auth.users where email = :e"),
             {"e": email},
         ).first()
-    stored = row.encrypted_password if row else passwords.DUMMY_HASH
+    stored = row.encrypted_password if row else passwords.dummy_hash()
     if not passwords.verify_password(password, stored) or row is None:
         return None
+    # The one moment the password is known: bring an older hash up to the current cost.
+    rehashed = passwords.hash_password(password) if passwords.needs_rehash(stored) else None
     with engine.begin() as conn:
         row = conn.execute(
             text(
-                "update auth.users set last_sign_in_at = now() where id = :id"
+                "update auth.users set last_sign_in_at = now(),"
+                " encrypted_password = coalesce(:hash, encrypted_password) where id = :id"
                 f" returning {_USER_COLUMNS}"
             ),
-            {"id": row.id},
+            {"id": row.id, "hash": rehashed},
         ).first()
     return _user(row)
 
