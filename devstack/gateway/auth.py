@@ -13,6 +13,7 @@ import time
 import flask
 from sqlalchemy import Engine
 
+from devstack import settings
 from devstack.gateway import tokens, users
 
 API_VERSION = "2024-01-01"
@@ -85,17 +86,13 @@ def blueprint(engine: Engine, private_jwk: dict, issuer: str) -> flask.Blueprint
             return session_response(user, *users.start_session(engine, user["id"]))
         if grant_type == "refresh_token":
             refresh_token = body.get("refresh_token")
-            rotated = (
-                users.rotate_refresh_token(engine, refresh_token)
-                if isinstance(refresh_token, str) and refresh_token
-                else None
-            )
-            if rotated is None:
-                raise AuthError(
-                    400,
-                    "refresh_token_not_found",
-                    "Invalid Refresh Token: Refresh Token Not Found",
+            refresh_token = refresh_token if isinstance(refresh_token, str) else ""
+            try:
+                rotated = users.rotate_refresh_token(
+                    engine, refresh_token, settings.refresh_token_ttl_seconds()
                 )
+            except users.RefreshRefused as refused:
+                raise AuthError(400, refused.code, str(refused)) from refused
             return session_response(*rotated)
         raise AuthError(400, "unsupported_grant_type", "unsupported_grant_type")
 
