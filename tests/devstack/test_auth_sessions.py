@@ -55,3 +55,38 @@ def test_refresh_tokens_last_a_week_by_default(gateway, sign_up, admin, monkeypa
     _age_refresh_tokens(admin, shopper.id, "7 days 1 hour")
     stale = gateway.post(REFRESH, {"refresh_token": fresh.body["refresh_token"]})
     assert (stale.status, stale.body["code"]) == (400, "session_expired")
+
+
+def _metadata_of(size: int) -> dict:
+    """`{"note": "xxx…"}` whose compact JSON is exactly `size` bytes."""
+    return {"note": "x" * (size - len('{"note":""}'))}
+
+
+def test_metadata_up_to_4_kib_is_kept_and_its_tokens_still_work(gateway, admin):
+    email = f"meta-{uuid.uuid4().hex[:10]}@example.com"
+    metadata = _metadata_of(4096)
+    answer = gateway.post(
+        "/auth/v1/signup", {"email": email, "password": "a-password", "data": metadata}
+    )
+    assert answer.status == 200, answer.body
+    assert answer.body["user"]["user_metadata"] == metadata
+    # The token carries the metadata and must still fit a request header of the functions.
+    product = admin.create_product(stock=1)
+    added = gateway.post(
+        "/functions/v1/add-item",
+        {"product_id": product, "quantity": 1},
+        headers={"Authorization": f"Bearer {answer.body['access_token']}"},
+        apikey=False,
+    )
+    assert added.status == 200, added.body
+
+
+@pytest.mark.parametrize("size", [4097, 15_000])
+def test_larger_metadata_is_refused_and_no_user_is_made(gateway, admin, size):
+    email = f"meta-{uuid.uuid4().hex[:10]}@example.com"
+    answer = gateway.post(
+        "/auth/v1/signup", {"email": email, "password": "a-password", "data": _metadata_of(size)}
+    )
+    assert (answer.status, answer.body["code"]) == (400, "validation_failed")
+    assert "metadata" in answer.body["msg"]
+    assert admin.scalar("select count(*) from auth.users where email = :e", e=email) == 0
