@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.pool import NullPool
 
+from devstack import settings
 from shared.adapters.postgres.connection import pg8000_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def functions_url(owner_url: str) -> str:
     DEVSTACK_FUNCTIONS_DATABASE_URL when set (a server that wants a password); else the owner's
     URL with the role swapped, which the embedded server's local trust authentication accepts.
     """
-    given = os.environ.get("DEVSTACK_FUNCTIONS_DATABASE_URL")
+    given = settings.functions_database_url()
     if given:
         return given
     url = make_url(owner_url).set(username=FUNCTIONS_ROLE, password=None)

@@ -7,9 +7,11 @@ developer's `make run`. Binds 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +41,28 @@ SCHEDULE_SECONDS = 60
 def apply_sql(url: str) -> list[str]:
     """sql/ (what production gets too), then devstack/sql/ (the local auth tables)."""
     return database.apply_sql(url) + database.apply_sql(url, DEVSTACK_SQL_DIR)
+
+
+class PortInUse(Exception):
+    """Another process listens on a port the stack needs; `owner` says what needed it."""
+
+    def __init__(self, port: int, owner: str):
+        super().__init__(f"port {port} ({owner}) is in use")
+        self.port, self.owner = port, owner
+
+
+def check_port_free(port: int, owner: str) -> None:
+    """Bind the port as the servers will (SO_REUSEADDR, so a closed socket's TIME_WAIT is no
+    obstacle): failing here, before anything starts, beats a function that exits at once or,
+    worse, a health check answered by a process left over from another run."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(port, owner) from None
+            raise
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -82,6 +106,9 @@ class LocalStack:
         self.stop()
 
     def start(self) -> None:
+        ports = {**self.function_ports, **self.scheduled_ports, "gateway": self.gateway_port}
+        for owner, port in ports.items():
+            check_port_free(port, owner)
         env = self._function_env()
         for target, port in self.function_ports.items():
             self._processes.append(self._start_function(target, port, env))

@@ -14,7 +14,7 @@ import flask
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
-from devstack.gateway import auth, functions, rest, tokens
+from devstack.gateway import auth, frontend, functions, rest, tokens
 
 log = logging.getLogger("devstack.gateway")
 _KEYLESS = ("/auth/v1/.well-known/jwks.json",)
@@ -33,6 +33,7 @@ def create_app(
     app.register_blueprint(rest.blueprint(engine, private_jwk))
     app.register_blueprint(auth.blueprint(engine, private_jwk, issuer=f"{public_url}/auth/v1"))
     app.register_blueprint(functions.blueprint(function_ports))
+    app.register_blueprint(frontend.blueprint(frontend_dir, config_script(public_url, anon_key)))
 
     @app.before_request
     def require_api_key():
@@ -47,18 +48,6 @@ def create_app(
         except tokens.InvalidToken:
             return _kong_error("Invalid API key")
         return None if claims["role"] == "anon" else _kong_error("Invalid API key")
-
-    @app.get("/config.js")
-    def config():
-        script = config_script(public_url, anon_key)
-        return flask.Response(
-            script, mimetype="text/javascript", headers={"Cache-Control": "no-store"}
-        )
-
-    @app.get("/", defaults={"path": "index.html"})
-    @app.get("/<path:path>")
-    def frontend(path: str):
-        return flask.send_from_directory(frontend_dir, path, max_age=0)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -7,17 +7,29 @@ Errors use GoTrue's 2024-01-01 API shape: `{"code": "<error_code>", "msg": ...}`
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
 import flask
 from sqlalchemy import Engine
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from devstack import settings
 from devstack.gateway import tokens, users
 
 API_VERSION = "2024-01-01"
 MIN_PASSWORD_LENGTH = 6  # GoTrue's default
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+MAX_EMAIL_LENGTH = 320
+# A sign-up is an email, a password and a little metadata: anything bigger is refused before it
+# is read, so no request can keep a gateway thread (or, holding the GIL, all of them) busy.
+MAX_BODY_BYTES = 16 * 1024
+# user_metadata travels in every access token: 4 KiB keeps `Authorization: Bearer <token>`
+# under the 8 KiB header limit of common servers (gunicorn's limit_request_field_size).
+MAX_METADATA_BYTES = 4 * 1024
+# Checked only after the length: each part is a run of characters that cannot also match the
+# part after it, so the pattern never backtracks (the old `[^@\s]+\.[^@\s]+` was quadratic).
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
 _LOGOUT_SCOPES = ("global", "local", "others")
 
 
@@ -29,6 +41,14 @@ class AuthError(Exception):
 
 def blueprint(engine: Engine, private_jwk: dict, issuer: str) -> flask.Blueprint:
     bp = flask.Blueprint("auth", __name__, url_prefix="/auth/v1")
+
+    @bp.before_request
+    def bounded_body():
+        # A declared length is refused before reading; a chunked body is read one byte past the
+        # limit at most, so that _body() can tell "too large" from "exactly the limit".
+        flask.request.max_content_length = MAX_BODY_BYTES + 1
+        if (flask.request.content_length or 0) > MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
 
     def session_response(user: dict, session_id, refresh_token: str) -> flask.Response:
         token = tokens.access_token(private_jwk, user, session_id, issuer)
@@ -67,7 +87,7 @@ def blueprint(engine: Engine, private_jwk: dict, issuer: str) -> flask.Blueprint
                 f"Password should be at least {MIN_PASSWORD_LENGTH} characters.",
                 weak_password={"reasons": ["length"]},
             )
-        metadata = body.get("data") if isinstance(body.get("data"), dict) else {}
+        metadata = _metadata(body)
         try:
             user = users.create(engine, email, password, metadata)
         except users.SignUpRefused as refused:
@@ -85,17 +105,13 @@ def blueprint(engine: Engine, private_jwk: dict, issuer: str) -> flask.Blueprint
             return session_response(user, *users.start_session(engine, user["id"]))
         if grant_type == "refresh_token":
             refresh_token = body.get("refresh_token")
-            rotated = (
-                users.rotate_refresh_token(engine, refresh_token)
-                if isinstance(refresh_token, str) and refresh_token
-                else None
-            )
-            if rotated is None:
-                raise AuthError(
-                    400,
-                    "refresh_token_not_found",
-                    "Invalid Refresh Token: Refresh Token Not Found",
+            refresh_token = refresh_token if isinstance(refresh_token, str) else ""
+            try:
+                rotated = users.rotate_refresh_token(
+                    engine, refresh_token, settings.refresh_token_ttl_seconds()
                 )
+            except users.RefreshRefused as refused:
+                raise AuthError(400, refused.code, str(refused)) from refused
             return session_response(*rotated)
         raise AuthError(400, "unsupported_grant_type", "unsupported_grant_type")
 
@@ -125,6 +141,11 @@ def blueprint(engine: Engine, private_jwk: dict, issuer: str) -> flask.Blueprint
     def auth_error(error: AuthError):
         body = {"code": error.code, "error_code": error.code, "msg": error.message, **error.extra}
         return _json(body, error.status)
+
+    @bp.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        message = f"Request body too large: at most {MAX_BODY_BYTES} bytes"
+        return auth_error(AuthError(413, "validation_failed", message))
 
     return bp
 
@@ -158,7 +179,12 @@ def _json(payload: dict, status: int = 200) -> flask.Response:
 
 
 def _body() -> dict:
-    body = flask.request.get_json(silent=True)
+    if len(flask.request.get_data()) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
+    try:
+        body = flask.request.get_json(silent=True)
+    except RecursionError:  # nested thousands deep: not JSON anyone means to send
+        body = None
     if not isinstance(body, dict):
         raise AuthError(400, "bad_json", "Could not parse request body as JSON")
     return body
@@ -167,11 +193,23 @@ def _body() -> dict:
 def _email(body: dict) -> str:
     email = body.get("email")
     email = email.strip().lower() if isinstance(email, str) else ""
-    if not _EMAIL.fullmatch(email) or len(email) > 320:
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.fullmatch(email):
         raise AuthError(
             400, "validation_failed", "Unable to validate email address: invalid format"
         )
     return email
+
+
+def _metadata(body: dict) -> dict:
+    metadata = body.get("data") if isinstance(body.get("data"), dict) else {}
+    # Measured as the token carries it (PyJWT's compact, ASCII-escaped JSON).
+    if len(json.dumps(metadata, separators=(",", ":"))) > MAX_METADATA_BYTES:
+        raise AuthError(
+            400,
+            "validation_failed",
+            f"User metadata is too large: at most {MAX_METADATA_BYTES} bytes of JSON",
+        )
+    return metadata
 
 
 def _password(body: dict) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import urllib.parse
 
 import flask
 
@@ -30,6 +31,10 @@ _HOP_BY_HOP = frozenset(
 # The gateway's own server sets these on every response.
 _OWN_RESPONSE_HEADERS = frozenset({"server", "date"})
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# Characters a path or query may carry as they are (RFC 3986 `pchar`, and `?` in a query; `%`
+# keeps the client's own escapes). Anything else (a space, a control byte) is percent-encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+_QUERY_SAFE = _PATH_SAFE + "?%"
 TIMEOUT_SECONDS = 30
 
 
@@ -43,7 +48,11 @@ def blueprint(ports: dict[str, int], host: str = "127.0.0.1") -> flask.Blueprint
         if name not in ports:
             return _error(404, "function_not_found", f"no function named {name!r}")
         request = flask.request
-        path = "/" + rest + (f"?{request.query_string.decode()}" if request.query_string else "")
+        # werkzeug hands over the path decoded (`a%20b` is `a b`), which http.client refuses to
+        # send: encode it again, and the raw query too.
+        path = "/" + urllib.parse.quote(rest, safe=_PATH_SAFE)
+        if request.query_string:
+            path += "?" + urllib.parse.quote_from_bytes(request.query_string, safe=_QUERY_SAFE)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         connection = http.client.HTTPConnection(host, ports[name], timeout=TIMEOUT_SECONDS)
         try:

@@ -69,7 +69,8 @@ def verify(token: str, private_jwk: dict) -> dict:
     except jwt.PyJWTError as error:
         raise InvalidToken("invalid token") from error
     role = claims["role"]
-    if role not in API_ROLES:
+    # Any JSON can sit in a signed claim: a list or an object is refused, not looked up.
+    if not isinstance(role, str) or role not in API_ROLES:
         raise InvalidToken("token role not accepted")
     if role == "authenticated":
         # Only the anon key may lack an audience; a user's token must be for `authenticated`.

@@ -1,8 +1,9 @@
 """A real headless Chromium (Debian's, which `make test` installs) driving the shop.
 
 Playwright for Python drives /usr/bin/chromium directly: `playwright install` downloads a browser
-of its own and cannot work here. Every page fails its test on an uncaught script error or on any
-`alert`/`confirm` dialog (which is what an XSS payload would open).
+of its own and cannot work here. Every page fails its test on an uncaught script error, on any
+`alert`/`confirm` dialog (which is what an XSS payload would open) and on anything the
+Content-Security-Policy blocked.
 """
 
 from __future__ import annotations
@@ -108,6 +109,15 @@ def open_shop(browser, local_stack):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        # Whatever the gateway's Content-Security-Policy blocks is a bug of the policy or page.
+        page.on(
+            "console",
+            lambda message: (
+                problems.append(f"blocked: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.on(
             "dialog",
             lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()),

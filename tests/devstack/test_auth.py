@@ -86,7 +86,9 @@ def test_refresh_token_rotates_and_is_spent_once(gateway, sign_up):
     again = gateway.post(
         "/auth/v1/token?grant_type=refresh_token", {"refresh_token": shopper.refresh_token}
     )
-    assert (again.status, again.body["code"]) == (400, "refresh_token_not_found")
+    assert (again.status, again.body["code"]) == (400, "refresh_token_already_used")
+    unknown = gateway.post("/auth/v1/token?grant_type=refresh_token", {"refresh_token": "nope"})
+    assert (unknown.status, unknown.body["code"]) == (400, "refresh_token_not_found")
 
 
 def test_user_endpoint_needs_a_valid_user_token(gateway, sign_up, local_stack):
@@ -106,7 +108,7 @@ def test_logout_revokes_the_sessions_refresh_tokens(gateway, sign_up):
     refresh = gateway.post(
         "/auth/v1/token?grant_type=refresh_token", {"refresh_token": shopper.refresh_token}
     )
-    assert refresh.status == 400
+    assert (refresh.status, refresh.body["code"]) == (400, "refresh_token_not_found")
 
 
 def test_auth_wants_the_anon_key_but_jwks_is_public(gateway, local_stack):

@@ -1,5 +1,7 @@
 """/functions/v1/<name>: the gateway forwards to the function's process, headers and all."""
 
+import socket
+
 from devstack.gateway import app as gateway_app
 from devstack.stack import FRONTEND_DIR
 from tests.local_stack import free_port
@@ -50,3 +52,26 @@ def test_a_function_that_is_down_is_a_json_502(local_stack):
     response = app.test_client().post("/functions/v1/add-item", json={"product_id": 1})
     assert response.status_code == 502
     assert response.get_json()["error"]["code"] == "function_unavailable"
+
+
+def test_a_path_below_a_function_is_forwarded_encoded_not_a_500(gateway, admin, sign_up):
+    """werkzeug decodes `a%20b` to `a b`, which http.client refuses to send as it is."""
+    shopper = sign_up()
+    product = admin.create_product(stock=1)
+    for path in ("/functions/v1/add-item/a%20b", "/functions/v1/add-item/%00?x=%20y%0A"):
+        answer = gateway.post(
+            path, {"product_id": product, "quantity": 0}, headers=shopper.auth, apikey=False
+        )
+        assert answer.status < 500, (path, answer.status, answer.body)
+        assert answer.body["error"]["correlation_id"] == answer.headers["X-Correlation-ID"]
+
+
+def test_a_raw_control_byte_in_the_query_is_not_a_500(local_stack):
+    """A client may send what urllib would not: the request line is read as it comes."""
+    with socket.create_connection(("127.0.0.1", local_stack.gateway_port), timeout=30) as raw:
+        raw.sendall(
+            b"POST /functions/v1/add-item?x=\x01y HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
+        status_line = raw.makefile("rb").readline()
+    assert int(status_line.split()[1]) < 500, status_line

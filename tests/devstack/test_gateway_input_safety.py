@@ -132,3 +132,20 @@ def _encode(query: str) -> str:
     return "&".join(
         urllib.parse.quote(k, safe="") + "=" + urllib.parse.quote(v, safe="") for k, _, v in pairs
     )
+
+
+@pytest.mark.parametrize("role", [["authenticated"], ["anon"], {"name": "anon"}, 1, True])
+def test_a_signed_token_whose_role_is_not_a_string_is_refused_never_a_500(
+    gateway, local_stack, role
+):
+    token = _token(local_stack, role=role)
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert gateway.get("/rest/v1/products", headers=bearer).status == 401
+    assert gateway.get("/rest/v1/products", headers={"apikey": token}).status == 401
+    assert gateway.get("/auth/v1/user", headers=bearer).status == 403
+    assert gateway.post("/auth/v1/logout", headers=bearer).status == 403
+    # The functions decide for themselves (see shared/auth.py); never with a 500.
+    answer = gateway.post(
+        "/functions/v1/add-item", {"product_id": 1, "quantity": 1}, headers=bearer, apikey=False
+    )
+    assert answer.status < 500, answer.body
