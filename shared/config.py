@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 # Whole numbers that reach SQL text (SET LOCAL ...) are bounded, never free-form.
 Count = Annotated[int, Field(ge=1, le=999_999_999)]
+Limit = Annotated[int, Field(ge=0, le=999_999_999)]  # 0 turns the limit off
 SECRETS = ("DATABASE_URL", "JWT_JWKS", "SUPABASE_JWT_SECRET")
 
 
@@ -62,6 +63,11 @@ class Settings(BaseModel):
     order_events_queue_url: str | None = None
     outbox_batch_size: Count = 50
     cart_ttl_minutes: Count = 30
+    # Limits that keep a drop fair (docs/reliability.md); each 0 turns it off.
+    cart_max_lines: Limit = 50
+    cart_max_units: Limit = 100
+    rate_limit_per_minute: Limit = 60
+    rate_limit_burst: Count = 10
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from shared.domain import (
     CartEmpty,
+    CartLimitReached,
     DomainError,
     InsufficientStock,
     InvalidQuantity,
     ItemNotInCart,
     ProductNotFound,
+    PurchaseLimitReached,
+    RateLimited,
 )
 
 
@@ -96,6 +99,18 @@ ERROR_TABLE: dict[type[Exception], Failure] = {
     InsufficientStock: Failure(
         409, "insufficient_stock", "fewer units left than requested", stored=True
     ),
+    PurchaseLimitReached: Failure(
+        409,
+        "purchase_limit_reached",
+        "the product's limit per customer (cart plus orders) would be passed",
+        stored=True,
+    ),
+    CartLimitReached: Failure(
+        409,
+        "cart_limit_reached",
+        "the cart would pass `CART_MAX_LINES` lines or `CART_MAX_UNITS` units",
+        stored=True,
+    ),
     CartEmpty: Failure(409, "cart_empty", "checkout of an empty cart", stored=True),
     DomainError: Failure(409, "rule_violated", "another business rule refused the command"),
     PayloadTooLarge: Failure(413, "payload_too_large", "body over `MAX_BODY_BYTES`"),
@@ -103,6 +118,13 @@ ERROR_TABLE: dict[type[Exception], Failure] = {
     InvalidQuantity: Failure(422, "validation_error", "wrong type, range or unknown field"),
     IdempotencyKeyReused: Failure(
         422, "idempotency_key_reused", "the key already answered another request"
+    ),
+    # Not stored: the same click, retried after the wait, should run.
+    RateLimited: Failure(
+        429,
+        "rate_limited",
+        "more than `RATE_LIMIT_PER_MINUTE` commands (burst `RATE_LIMIT_BURST`); see Retry-After",
+        retry_after_seconds=1,
     ),
     DatabaseUnavailable: Failure(503, "database_unavailable", "the database cannot be reached"),
     Busy: Failure(
@@ -134,7 +156,8 @@ def stored_answer(refusal: Exception) -> tuple[int, dict] | None:
     failure = failure_of(refusal)
     if not failure.stored:
         return None
-    return failure.status, {"error": {"code": failure.code, "message": str(refusal)}}
+    error = {"code": failure.code, "message": str(refusal), **getattr(refusal, "details", {})}
+    return failure.status, {"error": error}
 
 
 def error_body(code: str, message: str, correlation_id: str, details: dict | None = None) -> dict:

@@ -2,19 +2,25 @@
 
 from shared.domain.errors import (
     CartEmpty,
+    CartLimitReached,
     DomainError,
     InsufficientStock,
     InvalidQuantity,
     ItemNotInCart,
     ProductNotFound,
+    PurchaseLimitReached,
+    RateLimited,
 )
-from shared.domain.model import Cart, CartItem, Order, OrderLine, Product
+from shared.domain.model import Cart, CartItem, CartLimits, Order, OrderLine, Product
+from shared.domain.rate_limit import RateLimit
 from shared.domain.services import add_item_to_cart, checkout, remove_item_from_cart
 
 __all__ = [
     "Cart",
     "CartEmpty",
     "CartItem",
+    "CartLimitReached",
+    "CartLimits",
     "DomainError",
     "InsufficientStock",
     "InvalidQuantity",
@@ -23,6 +29,9 @@ __all__ = [
     "OrderLine",
     "Product",
     "ProductNotFound",
+    "PurchaseLimitReached",
+    "RateLimit",
+    "RateLimited",
     "add_item_to_cart",
     "checkout",
     "remove_item_from_cart",

@@ -1,8 +1,14 @@
-"""Domain errors: each names a broken business rule; the HTTP layer maps them to statuses."""
+"""Domain errors: each names a broken business rule; the HTTP layer maps them to statuses.
+
+`details` (when an error has them) are extra fields of the error body: what a client needs to
+explain the refusal without parsing the message.
+"""
 
 
 class DomainError(Exception):
     """A command that the rules refuse; nothing it touched may be written."""
+
+    details: dict = {}
 
 
 class InvalidQuantity(DomainError):
@@ -22,6 +28,28 @@ class InsufficientStock(DomainError):
         self.product_id = product_id
         self.requested = requested
         self.available = available
+
+
+class PurchaseLimitReached(DomainError):
+    def __init__(self, product_id: int, limit: int, held: int, requested: int):
+        super().__init__(
+            f"product {product_id} is limited to {limit} per customer; you hold {held}"
+            f" (in your cart and orders), {requested} more requested"
+        )
+        self.details = {"limit": limit, "held": held}
+
+
+class CartLimitReached(DomainError):
+    def __init__(self, what: str, limit: int, current: int):
+        super().__init__(f"a cart holds at most {limit} {what}; this one has {current}")
+        self.details = {"limit": limit, "limit_of": what}
+
+
+class RateLimited(DomainError):
+    def __init__(self, per_minute: int, retry_after_seconds: int):
+        super().__init__(f"at most {per_minute} commands a minute; try again shortly")
+        self.retry_after_seconds = max(retry_after_seconds, 1)
+        self.details = {"retry_after_seconds": self.retry_after_seconds}
 
 
 class ItemNotInCart(DomainError):

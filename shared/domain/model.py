@@ -8,10 +8,47 @@ from uuid import UUID
 
 @dataclass
 class Product:
+    """A product, with the stock this command holds.
+
+    A product's units may live in several bucket rows, so that buyers of one hot product do not
+    all queue on one row lock. `buckets` maps each bucket the command holds to its units: one
+    bucket with enough units, or every bucket of the product when none alone had enough. So
+    `stock`, the units held, is the product's whole stock exactly when a request exceeds it.
+    """
+
     id: int
     name: str
     price_cents: int
-    stock: int
+    stock: int = 0
+    max_per_customer: int | None = None  # units in a customer's cart plus orders; None: no limit
+    buckets: dict[int, int] = field(default_factory=dict)
+    # What this command did to each bucket (units, signed): what the repository writes back.
+    changes: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.buckets:
+            self.stock = sum(self.buckets.values())
+        else:
+            self.buckets = {0: self.stock}
+
+    def take(self, quantity: int) -> None:
+        """Take `quantity` units (the caller checked there are enough), buckets in ascending
+        order, each emptied before the next is touched."""
+        left = quantity
+        for bucket in sorted(self.buckets):
+            units = min(left, self.buckets[bucket])
+            if units > 0:
+                self._change(bucket, -units)
+                left -= units
+
+    def give_back(self, quantity: int) -> None:
+        """Return units to the first bucket held: any bucket will do, units are all alike."""
+        self._change(min(self.buckets), quantity)
+
+    def _change(self, bucket: int, units: int) -> None:
+        self.buckets[bucket] += units
+        self.changes[bucket] = self.changes.get(bucket, 0) + units
+        self.stock += units
 
 
 @dataclass
@@ -22,17 +59,38 @@ class CartItem:
 
 @dataclass
 class Cart:
+    """A customer's cart. `items` holds the lines a command loaded; `other_lines` and
+    `other_units` count the lines it did not load, so the cart's caps can still be checked."""
+
     user_id: UUID
     items: dict[int, CartItem] = field(default_factory=dict)
     id: int | None = None
+    other_lines: int = 0
+    other_units: int = 0
 
     def quantity_of(self, product_id: int) -> int:
         item = self.items.get(product_id)
         return item.quantity if item else 0
 
     @property
+    def line_count(self) -> int:
+        return len(self.items) + self.other_lines
+
+    @property
+    def unit_count(self) -> int:
+        return sum(item.quantity for item in self.items.values()) + self.other_units
+
+    @property
     def is_empty(self) -> bool:
         return not self.items
+
+
+@dataclass(frozen=True)
+class CartLimits:
+    """How big one cart may grow; 0 turns a limit off (load tests, benchmarks)."""
+
+    max_lines: int = 50
+    max_units: int = 100
 
 
 @dataclass(frozen=True)

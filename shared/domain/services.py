@@ -1,18 +1,23 @@
 """Domain services: rules that span the Cart and Product aggregates, so they belong to neither.
 
 Each service checks every rule before it changes anything, so a refused command leaves both
-aggregates exactly as they were.
+aggregates exactly as they were. The rules read as sentences, in the order they are checked:
+the customer's own limits first (a purchase limit, the cart's caps), then the shop's stock.
 """
 
 from __future__ import annotations
 
 from shared.domain.errors import (
     CartEmpty,
+    CartLimitReached,
     InsufficientStock,
     InvalidQuantity,
     ItemNotInCart,
+    PurchaseLimitReached,
 )
-from shared.domain.model import Cart, CartItem, Order, OrderLine, Product
+from shared.domain.model import Cart, CartItem, CartLimits, Order, OrderLine, Product
+
+NO_CART_LIMITS = CartLimits(max_lines=0, max_units=0)
 
 
 def _require_positive(quantity: int) -> None:
@@ -21,12 +26,39 @@ def _require_positive(quantity: int) -> None:
         raise InvalidQuantity(quantity)
 
 
-def add_item_to_cart(cart: Cart, product: Product, quantity: int) -> CartItem:
-    """Reserve `quantity` units: stock leaves the product and lands in the cart."""
+def _within_purchase_limit(cart: Cart, product: Product, quantity: int, ordered: int) -> None:
+    limit = product.max_per_customer
+    held = cart.quantity_of(product.id) + ordered
+    if limit is not None and held + quantity > limit:
+        raise PurchaseLimitReached(product.id, limit, held, quantity)
+
+
+def _within_cart_caps(cart: Cart, product: Product, quantity: int, limits: CartLimits) -> None:
+    new_line = product.id not in cart.items
+    if limits.max_lines and new_line and cart.line_count + 1 > limits.max_lines:
+        raise CartLimitReached("lines", limits.max_lines, cart.line_count)
+    if limits.max_units and cart.unit_count + quantity > limits.max_units:
+        raise CartLimitReached("units", limits.max_units, cart.unit_count)
+
+
+def add_item_to_cart(
+    cart: Cart,
+    product: Product,
+    quantity: int,
+    *,
+    limits: CartLimits = NO_CART_LIMITS,
+    ordered: int = 0,
+) -> CartItem:
+    """Reserve `quantity` units: stock leaves the product and lands in the cart.
+
+    `ordered` is how many units of the product the customer already bought (their orders).
+    """
     _require_positive(quantity)
+    _within_purchase_limit(cart, product, quantity, ordered)
+    _within_cart_caps(cart, product, quantity, limits)
     if product.stock < quantity:
         raise InsufficientStock(product.id, quantity, product.stock)
-    product.stock -= quantity
+    product.take(quantity)
     item = cart.items.setdefault(product.id, CartItem(product.id, 0))
     item.quantity += quantity
     return item
@@ -42,7 +74,7 @@ def remove_item_from_cart(cart: Cart, product: Product, quantity: int) -> CartIt
     if item is None:
         raise ItemNotInCart(product.id)
     returned = min(quantity, item.quantity)
-    product.stock += returned
+    product.give_back(returned)
     item.quantity -= returned
     if item.quantity == 0:
         del cart.items[product.id]

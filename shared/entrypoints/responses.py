@@ -30,6 +30,7 @@ def failure_answer(error: Exception, correlation_id: str) -> tuple[int, dict, di
     details = getattr(error, "details", None)
     body = errors.error_body(failure.code, str(error), correlation_id, details)
     headers = {}
-    if failure.retry_after_seconds is not None:
-        headers["Retry-After"] = str(failure.retry_after_seconds)
+    retry_after = getattr(error, "retry_after_seconds", failure.retry_after_seconds)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return failure.status, body, headers
