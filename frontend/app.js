@@ -29,6 +29,9 @@
     unauthorized: "Please sign in again",
     item_not_in_cart: "That item is no longer in your cart",
     product_not_found: "That product is no longer available",
+    purchase_limit_reached: "Purchase limit reached",
+    cart_limit_reached: "Your cart is full",
+    rate_limited: "Too many clicks at once",
   };
 
   const state = {
@@ -269,7 +272,7 @@
   async function loadProducts() {
     const rows = await read(
       "products",
-      db.from("product_catalog").select("id,name,description,price_cents,stock,in_stock").order("id"),
+      db.from("product_catalog").select("id,name,description,price_cents,stock,in_stock,max_per_customer").order("id"),
     );
     if (rows) state.products = rows;
     renderProducts();
@@ -351,6 +354,9 @@
           h("span", { class: "price" }, formatMoney(product.price_cents)),
           stockLabel(product),
         ),
+        product.max_per_customer
+          ? h("p", { class: "purchase-limit" }, `Limit ${product.max_per_customer} per customer`)
+          : null,
         actionButton(`add:${product.id}`, soldOut ? "Sold out" : "Add to cart", "Adding…", () => addToCart(product.id, product.name, `add:${product.id}`), {
           class: "btn btn-primary btn-block add-to-cart",
           disabled: soldOut,
