@@ -2,13 +2,15 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# The venv is rebuilt whenever a lock changes (requirements*.txt, made by `make lock`).
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
 NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench pgbouncer
+.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench pgbouncer \
+  lock
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
@@ -17,6 +19,8 @@ help:
 	@echo "make keys  - print a fresh ES256 JWKS and a dev token"
 	@echo "make fmt   - format the code with black"
 	@echo "make package - build dist/<function>.zip for AWS Lambda (see docs/deploy.md)"
+	@echo "make lock  - re-resolve requirements*.in into the hash-pinned requirements*.txt"
+	@echo "             (LOCK_FLAGS=--upgrade for the newest versions; see docs/deploy.md)"
 	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
 	@echo "make bench - load, exchanges and cold start, ours beside a FastAPI baseline (~4 min;"
 	@echo "             BENCH_SECONDS=10 per run, WORKERS/THREADS/DB_POOL_SIZE; see docs/performance.md)"
@@ -27,18 +31,32 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  echo "python venv module missing: installing python3-venv with apt"; \
 	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 venv: $(STAMP)
 
-# supabase-js for the page, from the lock file (re-run when the lock file changes).
+# uv resolves once for every platform and Python >= 3.11 (--universal) and records the hashes of
+# every file of each pinned version: the same lock installs the dev venv here and the Lambda's
+# manylinux wheels for Python 3.12 (pip-compile resolves for the running platform only). The dev
+# lock comes first; the runtime lock is resolved within it, so the zips ship the versions the
+# tests ran against.
+LOCK_FLAGS ?=
+UV_COMPILE := $(VENV)/bin/uv pip compile --quiet --universal --python-version 3.11 \
+  --generate-hashes --custom-compile-command 'make lock' $(LOCK_FLAGS)
+
+lock: venv
+	$(UV_COMPILE) requirements-dev.in --output-file requirements-dev.txt
+	$(UV_COMPILE) requirements.in --constraint requirements-dev.txt --output-file requirements.txt
+
+# supabase-js for the page, from the lock file (re-run when the lock file changes). No package
+# in either npm lock needs an install script (serverless, aws-sdk and es5-ext only print
+# messages): --ignore-scripts runs none.
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	@command -v npm >/dev/null || { echo "npm missing: installing Debian's nodejs and npm"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
-	cd frontend && npm ci --no-audit --no-fund
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund
 	@rm -f frontend/node_modules/.installed-*
 	@touch $@
 
@@ -87,7 +105,7 @@ $(NPM_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { \
 	  echo "npm missing: installing nodejs and npm with apt"; \
 	  apt-get update -qq && apt-get install -y -qq nodejs npm; }
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@rm -f node_modules/.installed-*
 	@touch $@
 

@@ -1,8 +1,9 @@
 """`make package`: dist/<function>.zip for each function, each deployable on its own to Lambda.
 
 A zip holds the function's own folder at its root (so the handler is `main.handler`), `shared/`
-and the pinned runtime dependencies of requirements.txt as
-manylinux x86_64 wheels for the target Python, fetched by pip without Docker. Every module is
+and the runtime dependencies locked in requirements.txt as
+manylinux x86_64 wheels for the target Python, fetched by pip without Docker and checked against
+the lock's hashes (`--require-hashes`). Every module is
 precompiled to an unchecked-hash .pyc: valid whatever zipping does to timestamps, so a cold start
 compiles nothing. Entries are sorted and dated 1980-01-01, so an unchanged function gives a
 byte-identical zip and CloudFormation leaves it alone.
@@ -24,6 +25,7 @@ from pathlib import Path
 from functions import registry
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNTIME_LOCK = ROOT / "requirements.txt"  # made by `make lock` from requirements.in
 FUNCTIONS = registry.NAMES
 LAMBDA_PYTHON = "3.12"
 # The Lambda python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34).
@@ -59,31 +61,19 @@ def interpreter_for(version: str, given: str | None = None) -> str:
     )
 
 
-def tested_versions(folder: Path) -> Path:
-    """The exact versions installed here (the dev venv), as pip constraints.
-
-    requirements.txt pins what we import; this pins what those pull in too, so a zip ships the
-    versions the tests ran against, not whatever is newest on the day of the build.
-    """
-    frozen = subprocess.run(
-        [sys.executable, "-m", "pip", "freeze", "--disable-pip-version-check"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    constraints = folder / "constraints.txt"
-    constraints.write_text("\n".join(line for line in frozen if "==" in line) + "\n")
-    return constraints
-
-
 def install_dependencies(target: Path, python_version: str) -> None:
+    """The runtime lock's wheels for the target platform, each checked against its hash.
+
+    requirements.txt is resolved within the dev lock, so it pins every transitive dependency to
+    the version the tests run against, with the hashes of every file of that version: pip
+    refuses any wheel that is not one of those files, whichever index or mirror served it.
+    """
     platforms = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
-    constraints = tested_versions(target.parent)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         + ["--no-compile", "--no-warn-conflicts", "--target", str(target), "--implementation", "cp"]
         + ["--python-version", python_version, "--only-binary=:all:", *platforms]
-        + ["--requirement", str(ROOT / "requirements.txt"), "--constraint", str(constraints)],
+        + ["--require-hashes", "--requirement", str(RUNTIME_LOCK)],
         check=True,
     )
     for skipped in SKIPPED_DIRS:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -19,6 +20,7 @@ import pytest
 
 from deploy import package
 from tests.deploy.events import http_api_event, lambda_context
+from tests.deploy.locks import lock, normalized
 
 # Run with -I -S: no site-packages, no PYTHONPATH, no current directory; only the package.
 _INVOKE = """
@@ -136,3 +138,33 @@ def test_zips_are_byte_for_byte_reproducible(tmp_path):
 def test_a_missing_target_python_is_a_clear_error():
     with pytest.raises(SystemExit, match="a Python 2.1 is needed to precompile"):
         package.interpreter_for("2.1")
+
+
+def test_a_zip_ships_exactly_the_runtime_lock(built_packages):
+    """Every distribution in the zip is one pinned in requirements.txt, at its locked version,
+    and every locked one is there (pip checked each wheel against the lock's hashes)."""
+    with zipfile.ZipFile(built_packages[0] / "checkout.zip") as archive:
+        folders = {n.split("/")[0] for n in archive.namelist()}
+    shipped = {
+        (normalized(name), version)
+        for name, version in (
+            f.removesuffix(".dist-info").split("-") for f in folders if f.endswith(".dist-info")
+        )
+    }
+    assert shipped == set(lock(package.RUNTIME_LOCK))
+
+
+def test_a_wheel_that_is_not_in_the_lock_is_refused(tmp_path, monkeypatch, capfd):
+    """--require-hashes: a lock entry whose hashes match no file of its version stops the build."""
+    tampered = tmp_path / "requirements.txt"
+    text = package.RUNTIME_LOCK.read_text()
+    entry = re.search(
+        r"^apig-wsgi==[^\n]*\n((?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+)", text, re.MULTILINE
+    )
+    fake = "    --hash=sha256:" + "0" * 64 + "\n"
+    tampered.write_text(text.replace(entry.group(1), fake))
+    monkeypatch.setattr(package, "RUNTIME_LOCK", tampered)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    with pytest.raises(subprocess.CalledProcessError):
+        package.install_dependencies(tmp_path / "target", version)
+    assert "DO NOT MATCH THE HASHES" in capfd.readouterr().err

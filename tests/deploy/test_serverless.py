@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -13,6 +14,8 @@ import yaml
 
 from deploy import package
 from functions import registry
+from shared import config
+from shared.service import unit_of_work
 from tests.conftest import ROOT
 
 ROUTES = {f.deployed_name: f.name for f in registry.COMMANDS}
@@ -22,42 +25,57 @@ PUBLISHERS = {"checkout", "relay-outbox"}  # the only ones allowed to send to th
 
 
 @pytest.fixture(scope="module")
-def template(built_packages, tmp_path_factory):
-    """`serverless package` run once, in a copy of the project that points at the built zips."""
-    work = tmp_path_factory.mktemp("serverless")
-    shutil.copy(ROOT / "serverless.yml", work)
-    (work / "node_modules").symlink_to(ROOT / "node_modules")
-    (work / "dist").symlink_to(built_packages[0])
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
-        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "SLS_TELEMETRY_DISABLED": "1",
-        "SLS_NOTIFICATIONS_MODE": "off",
-    }
-    cli = ROOT / "node_modules" / ".bin" / "serverless"
-    ran = subprocess.run(
-        [str(cli), "package", "--stage", "test", "--region", "eu-central-1"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
-    generated = work / ".serverless" / "cloudformation-template-update-stack.json"
-    return json.loads(generated.read_text())["Resources"]
+def package_stage(built_packages, tmp_path_factory):
+    """`package_stage(stage)` -> the Resources of the template `serverless package --stage` makes,
+    run once per stage in a copy of the project that points at the built zips."""
+    made = {}
+
+    def package_for(stage: str) -> dict:
+        if stage in made:
+            return made[stage]
+        work = tmp_path_factory.mktemp(f"serverless-{stage}")
+        shutil.copy(ROOT / "serverless.yml", work)
+        (work / "node_modules").symlink_to(ROOT / "node_modules")
+        (work / "dist").symlink_to(built_packages[0])
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "SLS_TELEMETRY_DISABLED": "1",
+            "SLS_NOTIFICATIONS_MODE": "off",
+        }
+        cli = ROOT / "node_modules" / ".bin" / "serverless"
+        ran = subprocess.run(
+            [str(cli), "package", "--stage", stage, "--region", "eu-central-1"],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+        generated = work / ".serverless" / "cloudformation-template-update-stack.json"
+        made[stage] = json.loads(generated.read_text())["Resources"]
+        return made[stage]
+
+    return package_for
+
+
+@pytest.fixture(scope="module")
+def template(package_stage):
+    """A stage with no entry of its own in `params:` (it takes `default`)."""
+    return package_stage("test")
 
 
 def of_type(resources: dict, kind: str) -> dict:
     return {name: r for name, r in resources.items() if r["Type"] == kind}
 
 
-def lambda_named(resources: dict, function: str) -> dict:
+def lambda_named(resources: dict, function: str, stage: str = "test") -> dict:
     [found] = [
         r["Properties"]
         for r in of_type(resources, "AWS::Lambda::Function").values()
-        if r["Properties"]["FunctionName"] == f"shopping-system-test-{function}"
+        if r["Properties"]["FunctionName"] == f"shopping-system-{stage}-{function}"
     ]
     return found
 
@@ -160,3 +178,110 @@ def test_serverless_yml_deploys_exactly_the_functions_of_the_registry():
             [{"method": "POST", "path": f"/{function.route}"}] if function.route else []
         )
         assert schedules == ([function.schedule] if function.schedule else [])
+STAGES = ("dev", "test", "prod")
+# HTTP API ends every integration at 30 s (Serverless v3 sets TimeoutInMillis to 30000).
+HTTP_API_LIMIT_SECONDS = 30
+# docs/deploy.md, "Concurrency and throttling": the rate a route admits per instance.
+RATE_PER_INSTANCE = 20
+
+
+def params_of(stage: str) -> dict:
+    """serverless.yml's `params:` as the stage sees them: its own entry over `default`."""
+    params = yaml.safe_load((ROOT / "serverless.yml").read_text())["params"]
+    return {**params["default"], **params.get(stage, {})}
+
+
+def lambda_settings(variables: dict, monkeypatch) -> config.Settings:
+    """shared/config.py's reading of a function's environment (defaults for what it leaves out)."""
+    for name in [n for n in os.environ if n.startswith(("DB_", "CART_", "OUTBOX_"))]:
+        monkeypatch.delenv(name)
+    for name, value in variables.items():
+        if isinstance(value, str):
+            monkeypatch.setenv(name, value)
+    config.settings.cache_clear()
+    try:
+        return config.settings()
+    finally:
+        config.settings.cache_clear()  # the next reader sees the test environment again
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_each_function_outlasts_its_worst_case(template, function, monkeypatch):
+    """Every attempt may wait a connection (or a silent server) and a statement, lock waits
+    included, before the command answers 503 itself: the timeout must leave room for all of
+    them, or Lambda kills the instance mid-command and API Gateway answers without our JSON or
+    correlation id (docs/reliability.md, "Time budget")."""
+    props = lambda_named(template, function)
+    cfg = lambda_settings(props["Environment"]["Variables"], monkeypatch)
+    worst = unit_of_work.ATTEMPTS * (
+        cfg.db_connect_timeout_seconds + cfg.db_statement_timeout_ms / 1000
+    )
+    assert cfg.db_lock_timeout_ms <= cfg.db_statement_timeout_ms  # lock waits fit in a statement
+    assert props["Timeout"] > worst, (function, props["Timeout"], worst)
+    if function in ROUTES:
+        assert props["Timeout"] < HTTP_API_LIMIT_SECONDS  # else the gateway gives up first
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_cors_exposes_what_the_page_reads_and_allows_only_the_stages_origins(package_stage, stage):
+    """API Gateway's CORS replaces the functions' own: what it does not expose, the page
+    cannot read in production."""
+    resources = package_stage(stage)
+    [api] = of_type(resources, "AWS::ApiGatewayV2::Api").values()
+    cors = api["Properties"]["CorsConfiguration"]
+    assert {"Retry-After", "Idempotent-Replayed", "X-Correlation-ID"} <= set(cors["ExposeHeaders"])
+    assert {"Authorization", "Content-Type", "Idempotency-Key"} <= set(cors["AllowHeaders"])
+    origins = cors["AllowOrigins"]
+    assert origins and "*" not in origins
+    local = [o for o in origins if re.match(r"https?://(localhost|127\.0\.0\.1)(:|$)", o)]
+    if stage == "dev":
+        assert local  # the page of `make run` may call the dev stage
+    else:
+        assert not local, origins
+        assert all(o.startswith("https://") for o in origins), origins
+    if stage == "prod":
+        assert origins == ["https://shop.example.com"]
+    # The functions' own check (ALLOWED_ORIGINS) agrees with the gateway's.
+    for function in FUNCTIONS:
+        variables = lambda_named(resources, function, stage)["Environment"]["Variables"]
+        assert variables["ALLOWED_ORIGINS"] == {"Fn::Join": [",", origins]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_reserved_concurrency_keeps_every_connection_within_the_budget(
+    package_stage, stage, monkeypatch
+):
+    """A flood cannot open more connections than the database (or its pooler) gives: each
+    instance may hold pool + overflow = 2 × DB_POOL_SIZE connections (shared/adapters/postgres/connection.py), and
+    reserved concurrency caps the instances of each function."""
+    resources = package_stage(stage)
+    held = 0
+    for function in FUNCTIONS:
+        props = lambda_named(resources, function, stage)
+        instances = props.get("ReservedConcurrentExecutions")
+        assert isinstance(instances, int) and instances >= 1, (stage, function, instances)
+        pool_size = lambda_settings(props["Environment"]["Variables"], monkeypatch).db_pool_size
+        held += instances * 2 * pool_size
+    assert held <= params_of(stage)["dbConnectionBudget"], (stage, held)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_route_is_throttled_to_what_its_instances_serve(package_stage, stage):
+    """Beyond its function's instances, a route answers 429 at the gateway instead of queueing
+    on Lambda (burst = reserved concurrency, rate = 20 requests/s per instance)."""
+    resources = package_stage(stage)
+    [stage_resource] = of_type(resources, "AWS::ApiGatewayV2::Stage").values()
+    settings = stage_resource["Properties"]
+    default = settings["DefaultRouteSettings"]
+    assert default["ThrottlingBurstLimit"] >= 1 and default["ThrottlingRateLimit"] >= 1
+    routes = settings["RouteSettings"]
+    assert set(routes) == {f"POST /{route}" for route in ROUTES}
+    for route in ROUTES:
+        instances = lambda_named(resources, route, stage)["ReservedConcurrentExecutions"]
+        throttle = routes[f"POST /{route}"]
+        assert throttle["ThrottlingBurstLimit"] == instances, (stage, route)
+        assert throttle["ThrottlingRateLimit"] == instances * RATE_PER_INSTANCE, (stage, route)
+        assert default["ThrottlingBurstLimit"] <= instances
+    # RouteSettings may only name routes that exist when the stage is created.
+    route_ids = set(of_type(resources, "AWS::ApiGatewayV2::Route"))
+    assert route_ids <= set(stage_resource["DependsOn"])
