@@ -178,6 +178,8 @@ def test_serverless_yml_deploys_exactly_the_functions_of_the_registry():
             [{"method": "POST", "path": f"/{function.route}"}] if function.route else []
         )
         assert schedules == ([function.schedule] if function.schedule else [])
+
+
 STAGES = ("dev", "test", "prod")
 # HTTP API ends every integration at 30 s (Serverless v3 sets TimeoutInMillis to 30000).
 HTTP_API_LIMIT_SECONDS = 30
