@@ -287,3 +287,11 @@ def test_each_route_is_throttled_to_what_its_instances_serve(package_stage, stag
     # RouteSettings may only name routes that exist when the stage is created.
     route_ids = set(of_type(resources, "AWS::ApiGatewayV2::Route"))
     assert route_ids <= set(stage_resource["DependsOn"])
+
+
+def test_every_function_checks_the_token_issuer(template):
+    """A token signed by a trusted key but issued elsewhere is refused (JWT_ISSUER)."""
+    for function in FUNCTIONS:
+        variables = lambda_named(template, function)["Environment"]["Variables"]
+        assert variables["JWT_ISSUER"].startswith("https://")
+        assert variables["JWT_ISSUER"].endswith(".supabase.co/auth/v1")
