@@ -63,6 +63,8 @@ class Settings(BaseModel):
     order_events_queue_url: str | None = None
     outbox_batch_size: Count = 50
     cart_ttl_minutes: Count = 30
+    # How long one run of the expiry sweep may go on (its schedule is every minute).
+    sweep_budget_seconds: Annotated[float, Field(gt=0, le=900)] = 40.0
     # Limits that keep a drop fair (docs/reliability.md); each 0 turns it off.
     cart_max_lines: Limit = 50
     cart_max_units: Limit = 100

@@ -1,13 +1,21 @@
 -- Read views for the frontend. security_invoker makes each view run with the caller's rights, so
 -- the RLS policies of the tables underneath still decide who sees what.
 
+-- A product's stock is the sum over its buckets (sql/16_stock_buckets.sql): products.stock is
+-- bucket 0, private.units_in_buckets() the rest (0 for the usual single bucket).
 create or replace view public.product_catalog with (security_invoker = true) as
-  select p.id, p.name, p.description, p.price_cents, p.stock, p.stock > 0 as in_stock
-  from public.products p;
+  select p.id, p.name, p.description, p.price_cents, s.stock, s.stock > 0 as in_stock,
+         -- "Limit 2 per customer" on the page (appended: CREATE OR REPLACE VIEW adds at the end)
+         p.max_per_customer
+  from public.products p
+  cross join lateral (
+    select cast(p.stock + private.units_in_buckets(p.id) as integer) as stock
+  ) s;
 
 create or replace view public.my_cart with (security_invoker = true) as
   select ci.product_id, p.name, p.description, p.price_cents, ci.quantity,
-         ci.quantity * p.price_cents as line_total_cents, p.stock,
+         ci.quantity * p.price_cents as line_total_cents,
+         cast(p.stock + private.units_in_buckets(p.id) as integer) as stock,  -- as the catalogue
          c.id as cart_id, c.updated_at,
          -- When the reservation lapses ("reserved for 12 more minutes"); appended last because
          -- CREATE OR REPLACE VIEW can only add columns at the end.

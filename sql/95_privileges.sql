@@ -6,6 +6,8 @@
 revoke all on all tables in schema public from anon, authenticated;
 revoke all on all sequences in schema public from anon, authenticated;
 revoke all on all functions in schema public from public, anon, authenticated;
+-- The one helper the read views call for the stock in buckets (sql/16_stock_buckets.sql).
+grant execute on function private.units_in_buckets(bigint) to anon, authenticated;
 
 grant select on table public.products, public.product_catalog to anon, authenticated;
 grant select on table public.carts, public.cart_items, public.orders, public.order_items,
@@ -16,11 +18,13 @@ grant select on table public.carts, public.cart_items, public.orders, public.ord
 --    past, so a bug in a function still cannot reach a table it was not granted.
 grant usage on schema public to shop_functions;
 grant select, update (stock) on public.products to shop_functions;
-grant select, insert (user_id, expires_at), update (updated_at, expires_at), delete
+grant select, update (units) on public.product_stock_buckets to shop_functions;
+grant select, insert (user_id, expires_at),
+  update (updated_at, expires_at, version, rate_tokens, rate_counted_at), delete
   on public.carts to shop_functions;
 grant select, insert, update (quantity), delete on public.cart_items to shop_functions;
 grant select, insert on public.orders to shop_functions;
-grant insert on public.order_items to shop_functions;
+grant select, insert on public.order_items to shop_functions;  -- select: purchase limits
 grant select, insert (user_id, key, fingerprint), update (key, status, response), delete
   on public.idempotency_keys to shop_functions;
 grant select, insert (event_type, order_id, correlation_id, payload),
@@ -30,8 +34,8 @@ do $$
 declare
   t text;
 begin
-  foreach t in array array['products', 'carts', 'cart_items', 'orders', 'order_items',
-                           'idempotency_keys', 'outbox'] loop
+  foreach t in array array['products', 'product_stock_buckets', 'carts', 'cart_items', 'orders',
+                           'order_items', 'idempotency_keys', 'outbox'] loop
     execute format('drop policy if exists shop_functions_write on public.%I', t);
     execute format(
       'create policy shop_functions_write on public.%I for all to shop_functions'

@@ -1,6 +1,6 @@
 """remove-item: give units back from the caller's cart to stock."""
 
-from shared.bootstrap import unit_of_work
+from shared.bootstrap import rules, unit_of_work
 from shared.entrypoints.http import Call, command_endpoint
 from shared.entrypoints.lambda_adapter import lambda_handler
 from shared.entrypoints.schemas import CartItemRequest
@@ -11,7 +11,7 @@ from shared.service import remove_item as use_case
 def remove_item(call: Call[CartItemRequest]) -> dict:
     body = call.body
     return use_case.remove_item(
-        unit_of_work(), call.user.id, body.product_id, body.quantity, call.key
+        unit_of_work(), call.user.id, body.product_id, body.quantity, call.key, rules()
     )
 
 

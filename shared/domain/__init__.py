@@ -10,9 +10,10 @@ from shared.domain.errors import (
     ProductNotFound,
     PurchaseLimitReached,
     RateLimited,
+    StockNotAllHeld,
 )
 from shared.domain.model import Cart, CartItem, CartLimits, Order, OrderLine, Product
-from shared.domain.rate_limit import RateLimit
+from shared.domain.rate_limit import RateLimit, admit
 from shared.domain.services import add_item_to_cart, checkout, remove_item_from_cart
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "PurchaseLimitReached",
     "RateLimit",
     "RateLimited",
+    "StockNotAllHeld",
+    "admit",
     "add_item_to_cart",
     "checkout",
     "remove_item_from_cart",

@@ -61,3 +61,9 @@ class ItemNotInCart(DomainError):
 class CartEmpty(DomainError):
     def __init__(self):
         super().__init__("the cart is empty")
+
+
+class StockNotAllHeld(Exception):
+    """Not a refusal: the buckets this command holds fall short, but they are not all of the
+    product's. Only a command that holds every bucket may say `insufficient_stock`, so the
+    command runs again holding them all."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 
@@ -22,6 +23,8 @@ class Product:
     stock: int = 0
     max_per_customer: int | None = None  # units in a customer's cart plus orders; None: no limit
     buckets: dict[int, int] = field(default_factory=dict)
+    # Whether `buckets` are all of the product's buckets, so `stock` is its whole stock.
+    holds_all_stock: bool = True
     # What this command did to each bucket (units, signed): what the repository writes back.
     changes: dict[int, int] = field(default_factory=dict)
 
@@ -67,6 +70,12 @@ class Cart:
     id: int | None = None
     other_lines: int = 0
     other_units: int = 0
+    # Units of each loaded product the customer already ordered: purchase limits count them.
+    ordered_units: dict[int, int] = field(default_factory=dict)
+    # The customer's rate-limit state as stored, and when this command locked the cart.
+    rate_tokens: float | None = None
+    rate_counted_at: datetime | None = None
+    locked_at: datetime | None = None
 
     def quantity_of(self, product_id: int) -> int:
         item = self.items.get(product_id)

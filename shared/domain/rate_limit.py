@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.domain.errors import RateLimited
+from shared.domain.model import Cart
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,10 @@ class RateLimit:
         if available < 1:
             raise RateLimited(self.per_minute, math.ceil((1 - available) / per_second))
         return available - 1, now
+
+
+def admit(cart: Cart, limit: RateLimit) -> None:
+    """Spend one of the customer's tokens on this command (kept on the cart), or refuse it."""
+    cart.rate_tokens, cart.rate_counted_at = limit.spend(
+        cart.rate_tokens, cart.rate_counted_at, cart.locked_at
+    )

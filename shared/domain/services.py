@@ -14,6 +14,7 @@ from shared.domain.errors import (
     InvalidQuantity,
     ItemNotInCart,
     PurchaseLimitReached,
+    StockNotAllHeld,
 )
 from shared.domain.model import Cart, CartItem, CartLimits, Order, OrderLine, Product
 
@@ -26,9 +27,9 @@ def _require_positive(quantity: int) -> None:
         raise InvalidQuantity(quantity)
 
 
-def _within_purchase_limit(cart: Cart, product: Product, quantity: int, ordered: int) -> None:
+def _within_purchase_limit(cart: Cart, product: Product, quantity: int) -> None:
     limit = product.max_per_customer
-    held = cart.quantity_of(product.id) + ordered
+    held = cart.quantity_of(product.id) + cart.ordered_units.get(product.id, 0)
     if limit is not None and held + quantity > limit:
         raise PurchaseLimitReached(product.id, limit, held, quantity)
 
@@ -41,23 +42,22 @@ def _within_cart_caps(cart: Cart, product: Product, quantity: int, limits: CartL
         raise CartLimitReached("units", limits.max_units, cart.unit_count)
 
 
-def add_item_to_cart(
-    cart: Cart,
-    product: Product,
-    quantity: int,
-    *,
-    limits: CartLimits = NO_CART_LIMITS,
-    ordered: int = 0,
-) -> CartItem:
-    """Reserve `quantity` units: stock leaves the product and lands in the cart.
+def _in_stock(product: Product, quantity: int) -> None:
+    if product.stock >= quantity:
+        return
+    if not product.holds_all_stock:
+        raise StockNotAllHeld()  # the other buckets may cover it: never refuse on a part
+    raise InsufficientStock(product.id, quantity, product.stock)
 
-    `ordered` is how many units of the product the customer already bought (their orders).
-    """
+
+def add_item_to_cart(
+    cart: Cart, product: Product, quantity: int, *, limits: CartLimits = NO_CART_LIMITS
+) -> CartItem:
+    """Reserve `quantity` units: stock leaves the product and lands in the cart."""
     _require_positive(quantity)
-    _within_purchase_limit(cart, product, quantity, ordered)
+    _within_purchase_limit(cart, product, quantity)
     _within_cart_caps(cart, product, quantity, limits)
-    if product.stock < quantity:
-        raise InsufficientStock(product.id, quantity, product.stock)
+    _in_stock(product, quantity)
     product.take(quantity)
     item = cart.items.setdefault(product.id, CartItem(product.id, 0))
     item.quantity += quantity

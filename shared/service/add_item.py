@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from shared.domain import ProductNotFound, add_item_to_cart
+from shared.domain import ProductNotFound, add_item_to_cart, admit
 from shared.service.idempotency import IdempotencyKey
+from shared.service.rules import DEFAULT_RULES, ShopRules
 from shared.service.unit_of_work import UnitOfWork
 
 
@@ -15,17 +16,19 @@ def add_item(
     product_id: int,
     quantity: int,
     key: IdempotencyKey | None = None,
+    rules: ShopRules = DEFAULT_RULES,
 ) -> dict:
     """The cart line after the change: `{"product_id", "quantity"}`."""
 
     def work(uow: UnitOfWork) -> dict:
-        cart, product = uow.carts.lock_cart_and_product(user_id, product_id)
+        cart, product = uow.carts.lock_cart_and_product(user_id, product_id, quantity)
+        admit(cart, rules.rate)
         if product is None:
             raise ProductNotFound(product_id)
-        add_item_to_cart(cart, product, quantity)
+        add_item_to_cart(cart, product, quantity, limits=rules.cart)
         answer = {"product_id": product_id, "quantity": cart.quantity_of(product_id)}
         uow.idempotency.remember(answer)
-        uow.carts.save_added(cart, product_id, quantity)
+        uow.carts.save_added(cart, product, quantity)
         uow.commit()
         return answer
 

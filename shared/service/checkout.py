@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from shared.domain import admit
 from shared.domain import checkout as checkout_cart
 from shared.service import relay_outbox
 from shared.service.idempotency import IdempotencyKey
 from shared.service.ports import EventPublisher
+from shared.service.rules import DEFAULT_RULES, ShopRules
 from shared.service.unit_of_work import UnitOfWork
 
 
@@ -17,12 +19,14 @@ def checkout(
     correlation_id: str,
     key: IdempotencyKey | None = None,
     publisher: EventPublisher | None = None,
+    rules: ShopRules = DEFAULT_RULES,
 ) -> dict:
     """The placed order. Its answer is built from the locked rows before the write, because
     with an idempotency key the write statement stores it."""
 
     def work(uow: UnitOfWork) -> dict:
-        cart, products, now = uow.orders.lock_cart_for_checkout(user_id)
+        cart, products = uow.orders.lock_cart_for_checkout(user_id)
+        admit(cart, rules.rate)
         order = checkout_cart(cart, products)
         order_id = uuid.uuid4()
         answer = {
@@ -30,7 +34,7 @@ def checkout(
             "status": order.status,
             "total_cents": order.total_cents,
             # The order row's created_at defaults to now(): the same transaction timestamp.
-            "created_at": now.isoformat(),
+            "created_at": cart.locked_at.isoformat(),
             "lines": [
                 {
                     "product_id": line.product_id,

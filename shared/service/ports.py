@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from shared.domain import Cart, Order, Product
@@ -30,22 +29,22 @@ class IdempotencyRecords(Protocol):
 
 class Carts(Protocol):
     def lock_cart_and_product(
-        self, user_id: uuid.UUID, product_id: int
+        self, user_id: uuid.UUID, product_id: int, units_needed: int
     ) -> tuple[Cart, Product | None]:
-        """Claim the key, create the cart on first use and lock it, the product and its line."""
+        """Claim the key, create the cart on first use and lock it, then the product's stock
+        (a bucket nobody holds with `units_needed`, or all of them) and the cart's line."""
 
-    def save_added(self, cart: Cart, product_id: int, quantity: int) -> None:
-        """Move `quantity` units from stock to the cart line."""
+    def save_added(self, cart: Cart, product: Product, quantity: int) -> None:
+        """Move `quantity` units from the product's buckets (`product.changes`) to the line;
+        renew the reservation and store the rate-limit state."""
 
-    def save_removed(self, cart: Cart, product_id: int, returned: int) -> None:
-        """Move `returned` units from the cart line back to stock."""
+    def save_removed(self, cart: Cart, product: Product, returned: int) -> None:
+        """Move `returned` units from the cart line back to the product's bucket."""
 
 
 class Orders(Protocol):
-    def lock_cart_for_checkout(
-        self, user_id: uuid.UUID
-    ) -> tuple[Cart, dict[int, Product], datetime]:
-        """Claim the key, lock the cart and its lines; also the transaction's time."""
+    def lock_cart_for_checkout(self, user_id: uuid.UUID) -> tuple[Cart, dict[int, Product]]:
+        """Claim the key, lock the cart and its lines (`cart.locked_at` is the order's time)."""
 
     def save_order(
         self, cart: Cart, order: Order, order_id: uuid.UUID, correlation_id: str

@@ -41,10 +41,16 @@ API_READS = {
 # What the commands, the sweep and the relay need, and nothing more.
 FUNCTIONS_ROLE_NEEDS = {
     "products": {"SELECT", "UPDATE(stock)"},
-    "carts": {"SELECT", "INSERT(user_id, expires_at)", "UPDATE(updated_at, expires_at)", "DELETE"},
+    "product_stock_buckets": {"SELECT", "UPDATE(units)"},
+    "carts": {
+        "SELECT",
+        "INSERT(user_id, expires_at)",
+        "UPDATE(updated_at, expires_at, version, rate_tokens, rate_counted_at)",
+        "DELETE",
+    },
     "cart_items": {"SELECT", "INSERT", "UPDATE(quantity)", "DELETE"},
     "orders": {"SELECT", "INSERT"},
-    "order_items": {"INSERT"},
+    "order_items": {"SELECT", "INSERT"},
     "idempotency_keys": {
         "SELECT",
         "INSERT(user_id, key, fingerprint)",
@@ -152,10 +158,12 @@ def test_the_api_roles_execute_only_the_auth_helpers(supabase_like, role):
         supabase_like,
         "select n.nspname || '.' || p.proname from pg_proc p"
         " join pg_namespace n on n.oid = p.pronamespace"
-        " where n.nspname in ('public', 'auth') and has_function_privilege(:role, p.oid, 'EXECUTE')",
+        " where n.nspname in ('public', 'auth', 'private')"
+        " and has_function_privilege(:role, p.oid, 'EXECUTE')",
         role=role,
     )
-    assert {name for (name,) in found} == {"auth.uid", "auth.jwt"}
+    # The auth helpers the policies call, and the one the read views call for the stock.
+    assert {name for (name,) in found} == {"auth.uid", "auth.jwt", "private.units_in_buckets"}
 
 
 def test_anon_cannot_move_the_outbox_sequence(supabase_like):

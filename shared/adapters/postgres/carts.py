@@ -1,15 +1,20 @@
-"""The locking repository of carts: add and remove lock the cart, the product and its line.
+"""The locking repository of carts: add and remove lock the cart, the product's stock, the line.
 
-Global lock order: the request's idempotency key row (when it has one), then the caller's cart
-row, then product rows by ascending id, then the cart's lines. Every command and the expiry
-sweep follow it, so two transactions can wait on each other but never deadlock. Each load is one
-statement and each save is one statement; every load also refreshes the cart's expiry
-(`expires_at`), in the statement that locks it.
+Lock order: the request's idempotency key row (when it has one), the caller's cart row, the
+product's stock buckets (stock.py tells how, and why that order cannot deadlock), then the
+cart's line. Every command and the expiry sweep follow it. Each load is one statement and each
+save is one statement.
 
 Under READ COMMITTED a statement that waited for a lock re-reads only the rows it locks; rows it
-merely joins come from the snapshot taken before the wait. So every row a decision is computed
-from is locked (FOR UPDATE), and cart lines are written as deltas, so that a line another
-transaction inserted after our snapshot is added to, never overwritten.
+merely joins come from the snapshot taken before the wait. So the rows a decision rests on are
+either locked (stock, the line) or guarded by the cart: every command of a customer locks their
+cart first and bumps its `version`. A statement whose snapshot saw another version than the one
+it locked waited for another command of the same customer, and read that customer's orders and
+other lines too early: they are read again by one more statement, whose snapshot is taken with
+the cart held (only then: a customer racing their own tabs). Cart lines are written as deltas,
+so a line inserted meanwhile is added to, never overwritten.
+The reservation (`expires_at`) and the rate-limit state are written only by a command that
+succeeds: a refusal renews nothing.
 """
 
 from __future__ import annotations
@@ -18,42 +23,83 @@ import uuid
 
 from shared.adapters.postgres.connection import Session
 from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER, IdempotencyRecords
+from shared.adapters.postgres.stock import LOCK_STOCK, MOVE_STOCK, held_product, stock_moves
 from shared.domain import Cart, CartItem, Product
 
 # A cart is only touched for a fresh claim: a replay locks nothing but its key. Referring to
-# `claimed` from the cart's INSERT is what runs the claim before the cart lock, and the
-# `cart.id is not null` reference keeps the product lock after the cart lock whatever plan is
-# chosen.
+# `claimed` from the cart's INSERT runs the claim before the cart lock; the stock laterals refer
+# to `cart.id`, which keeps them after it whatever plan is chosen. `seen` is the cart as the
+# snapshot saw it, read beside the lock for the stale check.
 LOCK_CART_AND_PRODUCT = f"""
 with {CLAIM_KEY}, cart as (
   insert into carts as c (user_id, expires_at)
   select :user_id, now() + make_interval(mins => cast(:ttl_minutes as integer))
   where not exists (select from claimed where claimed.status is not null)
-  on conflict (user_id) do update set updated_at = now(), expires_at = excluded.expires_at
-  returning c.id
+  on conflict (user_id) do update set version = c.version + 1
+  returning c.id, c.version, c.rate_tokens, c.rate_counted_at
 )
 select claimed.status, claimed.response, claimed.fingerprint,
-       cart.id as cart_id, p.id as product_id, p.name, p.price_cents, p.stock,
-       line.quantity as in_cart
+       cart.id as cart_id, coalesce(seen.version, -1) <> cart.version - 1 as stale,
+       cart.rate_tokens, cart.rate_counted_at, now() as now,
+       product.id, product.name, product.price_cents, product.max_per_customer,
+       held.buckets, held.units, held.complete,
+       line.quantity as in_cart, others.lines, others.units, ordered.units
 from (select) as one
 left join claimed on true
 left join cart on true
+left join lateral (select version from carts where user_id = :user_id) seen on true
 left join lateral (
-  select id, name, price_cents, stock from products
-  where id = :product_id and cart.id is not null
-  for update
-) p on true
+  select count(*) as lines, coalesce(sum(quantity), 0) as units from cart_items
+  where cart_id = cart.id and product_id <> :product_id
+) others on true
+{LOCK_STOCK}
 left join lateral (
+  select coalesce(sum(oi.quantity), 0) as units
+  from orders o join order_items oi on oi.order_id = o.id
+  where o.user_id = :user_id and oi.product_id = product.id
+    and product.max_per_customer is not null
+) ordered on true
+left join lateral (
+  -- After every bucket lock: it refers to them.
   select quantity from cart_items
-  where cart_id = cart.id and product_id = :product_id
+  where cart_id = cart.id and product_id = :product_id and num_nulls(held.buckets) >= 0
   for update
 ) line on true
 """
 
+# What the lock statement read too early when it had waited for the cart: read again, now that
+# the cart is held, so no other command of this customer can change any of it.
+_REREAD_HELD_BY_CART = """
+select others.lines, others.units, ordered.units, line.quantity
+from (select) as one
+left join lateral (
+  select count(*) as lines, coalesce(sum(quantity), 0) as units from cart_items
+  where cart_id = :cart_id and product_id <> :product_id
+) others on true
+left join lateral (
+  select coalesce(sum(oi.quantity), 0) as units
+  from orders o join order_items oi on oi.order_id = o.id
+  where o.user_id = :user_id and oi.product_id = :product_id and :limited
+) ordered on true
+left join lateral (
+  select quantity from cart_items
+  where cart_id = :cart_id and product_id = :product_id
+  for update
+) line on true
+"""
+
+# The reservation and the rate-limit state, renewed by a command that succeeds.
+RENEW_CART = """
+renewed as (
+  update carts set updated_at = now(),
+    expires_at = now() + make_interval(mins => cast(:ttl_minutes as integer)),
+    rate_tokens = cast(:rate_tokens as real),
+    rate_counted_at = cast(:rate_counted_at as timestamptz)
+  where id = :cart_id
+)"""
+
 ADD_TO_CART = f"""
-with {STORE_ANSWER}, taken as (
-  update products set stock = stock - :quantity where id = :product_id
-)
+with {STORE_ANSWER}, {MOVE_STOCK}, {RENEW_CART}
 insert into cart_items as ci (cart_id, product_id, quantity)
 values (:cart_id, :product_id, :quantity)
 on conflict (cart_id, product_id) do update set quantity = ci.quantity + excluded.quantity
@@ -62,9 +108,7 @@ returning ci.quantity
 
 # Exactly one of the two line CTEs matches the locked row: it shrinks, or it goes.
 _REMOVE_FROM_CART = f"""
-with {STORE_ANSWER}, restocked as (
-  update products set stock = stock + :returned where id = :product_id
-), shrunk as (
+with {STORE_ANSWER}, {MOVE_STOCK}, {RENEW_CART}, shrunk as (
   update cart_items set quantity = quantity - :returned
   where cart_id = :cart_id and product_id = :product_id and quantity > :returned
   returning quantity
@@ -77,56 +121,87 @@ select coalesce((select quantity from shrunk), 0) as quantity
 
 
 class StaleRead(Exception):
-    """The statement that locked the cart had waited and missed a line committed meanwhile.
-
-    Only possible when the line was inserted while we waited for the cart lock (rows merely
-    read come from the snapshot taken before the wait). Running the command again reads it.
-    """
+    """The line was inserted by another command while this one was not looking: run again."""
 
 
 class CartRepository:
-    def __init__(self, session: Session, idempotency: IdempotencyRecords, ttl_minutes: int):
+    def __init__(
+        self,
+        session: Session,
+        idempotency: IdempotencyRecords,
+        ttl_minutes: int,
+        lock_all_stock: bool = False,
+    ):
         self._session = session
         self._idempotency = idempotency
         self._ttl_minutes = ttl_minutes
+        self._lock_all_stock = lock_all_stock  # the retry after a short, partial hold
 
     def lock_cart_and_product(
-        self, user_id: uuid.UUID, product_id: int
+        self, user_id: uuid.UUID, product_id: int, units_needed: int
     ) -> tuple[Cart, Product | None]:
         """Raises `Replayed` or `IdempotencyKeyReused` when the key already has an answer."""
-        status, response, stored_fingerprint, cart_id, found_id, name, price, stock, in_cart = (
-            self._session.row(
-                LOCK_CART_AND_PRODUCT,
-                user_id=user_id,
-                product_id=product_id,
-                ttl_minutes=self._ttl_minutes,
-                **self._idempotency.claim_params(),
+        (status, response, stored_fingerprint, cart_id, stale, tokens, counted_at, now), rest = (
+            _split(
+                self._session.row(
+                    LOCK_CART_AND_PRODUCT,
+                    user_id=user_id,
+                    product_id=product_id,
+                    ttl_minutes=self._ttl_minutes,
+                    needed=units_needed,
+                    lock_all=self._lock_all_stock,
+                    **self._idempotency.claim_params(),
+                ),
+                8,
             )
         )
         self._idempotency.check_claim(status, response, stored_fingerprint)
-        cart = Cart(user_id=user_id, id=cart_id)
+        *found, in_cart, other_lines, other_units, ordered = rest
+        product = held_product(*found)
+        if stale:
+            limited = product is not None and product.max_per_customer is not None
+            other_lines, other_units, ordered, in_cart = self._session.row(
+                _REREAD_HELD_BY_CART,
+                cart_id=cart_id,
+                user_id=user_id,
+                product_id=product_id,
+                limited=limited,
+            )
+        cart = Cart(user_id=user_id, id=cart_id, other_lines=other_lines, other_units=other_units)
+        cart.rate_tokens, cart.rate_counted_at, cart.locked_at = tokens, counted_at, now
         if in_cart:
             cart.items[product_id] = CartItem(product_id, in_cart)
-        if found_id is None:
-            return cart, None
-        return cart, Product(found_id, name, price, stock)
+        if product is not None and ordered is not None:
+            cart.ordered_units[product_id] = int(ordered)
+        return cart, product
 
-    def save_added(self, cart: Cart, product_id: int, quantity: int) -> None:
+    def save_added(self, cart: Cart, product: Product, quantity: int) -> None:
         (in_cart,) = self._session.row(
-            ADD_TO_CART,
-            cart_id=cart.id,
-            product_id=product_id,
-            quantity=quantity,
-            **self._idempotency.answer_params(cart.user_id),
+            ADD_TO_CART, quantity=quantity, **self._write_params(cart, product)
         )
-        if in_cart != cart.quantity_of(product_id):
-            raise StaleRead(f"cart {cart.id} line {product_id}: read before a concurrent insert")
+        if in_cart != cart.quantity_of(product.id):
+            raise StaleRead(f"cart {cart.id} line {product.id}: read before a concurrent insert")
 
-    def save_removed(self, cart: Cart, product_id: int, returned: int) -> None:
-        self._session.row(
-            _REMOVE_FROM_CART,
-            cart_id=cart.id,
-            product_id=product_id,
-            returned=returned,
+    def save_removed(self, cart: Cart, product: Product, returned: int) -> None:
+        self._session.row(_REMOVE_FROM_CART, returned=returned, **self._write_params(cart, product))
+
+    def _write_params(self, cart: Cart, product: Product) -> dict:
+        return {
+            "cart_id": cart.id,
+            "product_id": product.id,
+            "stock_moves": stock_moves(product),
+            **renewal_params(cart, self._ttl_minutes),
             **self._idempotency.answer_params(cart.user_id),
-        )
+        }
+
+
+def renewal_params(cart: Cart, ttl_minutes: int) -> dict:
+    return {
+        "ttl_minutes": ttl_minutes,
+        "rate_tokens": cart.rate_tokens,
+        "rate_counted_at": cart.rate_counted_at,
+    }
+
+
+def _split(row: list, at: int) -> tuple[list, list]:
+    return row[:at], row[at:]

@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 
+from shared.adapters.postgres.carts import RENEW_CART, renewal_params
 from shared.adapters.postgres.connection import Session
 from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER, IdempotencyRecords
 from shared.domain import Cart, CartItem, Order, Product
 
-# The cart is locked by the UPDATE that refreshes its expiry; `now()` is the transaction's
-# timestamp, which is also the order's created_at, so the answer is complete before the write.
+# The cart is locked by the UPDATE that bumps its version (carts.py); `now()` is the
+# transaction's timestamp, which is also the order's created_at, so the answer is complete
+# before the write. The reservation and the rate-limit state are renewed by the write only.
 _LOCK_CART_FOR_CHECKOUT = f"""
 with {CLAIM_KEY}, cart as (
-  update carts set updated_at = now(),
-                   expires_at = now() + make_interval(mins => cast(:ttl_minutes as integer))
+  update carts set version = version + 1
   where user_id = :user_id
     and not exists (select from claimed where claimed.status is not null)
-  returning id
+  returning id, rate_tokens, rate_counted_at
 ), lines as (
   select ci.product_id, ci.quantity from cart_items ci, cart
   where ci.cart_id = cart.id
   for update of ci
 )
 select claimed.status, claimed.response, claimed.fingerprint, now() as now,
-       cart.id as cart_id, lines.product_id, lines.quantity, p.name, p.price_cents, p.stock
+       cart.id as cart_id, cart.rate_tokens, cart.rate_counted_at,
+       lines.product_id, lines.quantity, p.name, p.price_cents
 from (select) as one
 left join claimed on true
 left join cart on true
@@ -40,7 +41,7 @@ order by lines.product_id
 """
 
 _PLACE_ORDER = f"""
-with {STORE_ANSWER}, placed as (
+with {STORE_ANSWER}, {RENEW_CART}, placed as (
   insert into orders (id, user_id, status, total_cents, correlation_id)
   values (:order_id, :user_id, :status, :total_cents, :correlation_id)
   returning id, created_at
@@ -72,24 +73,20 @@ class OrderRepository:
         self._idempotency = idempotency
         self._ttl_minutes = ttl_minutes
 
-    def lock_cart_for_checkout(
-        self, user_id: uuid.UUID
-    ) -> tuple[Cart, dict[int, Product], datetime]:
+    def lock_cart_for_checkout(self, user_id: uuid.UUID) -> tuple[Cart, dict[int, Product]]:
         rows = self._session.rows(
-            _LOCK_CART_FOR_CHECKOUT,
-            user_id=user_id,
-            ttl_minutes=self._ttl_minutes,
-            **self._idempotency.claim_params(),
+            _LOCK_CART_FOR_CHECKOUT, user_id=user_id, **self._idempotency.claim_params()
         )
-        status, response, stored_fingerprint, now, cart_id = rows[0][:5]
+        status, response, stored_fingerprint, now, cart_id, tokens, counted_at = rows[0][:7]
         self._idempotency.check_claim(status, response, stored_fingerprint)
         cart = Cart(user_id=user_id, id=cart_id)
+        cart.rate_tokens, cart.rate_counted_at, cart.locked_at = tokens, counted_at, now
         products: dict[int, Product] = {}
-        for *_, product_id, quantity, name, price_cents, stock in rows:
+        for *_, product_id, quantity, name, price_cents in rows:
             if product_id is not None:
                 cart.items[product_id] = CartItem(product_id, quantity)
-                products[product_id] = Product(product_id, name, price_cents, stock)
-        return cart, products, now
+                products[product_id] = Product(product_id, name, price_cents)
+        return cart, products
 
     def save_order(
         self, cart: Cart, order: Order, order_id: uuid.UUID, correlation_id: str
@@ -112,5 +109,6 @@ class OrderRepository:
             correlation_id=correlation_id,
             lines=lines,
             cart_id=cart.id,
+            **renewal_params(cart, self._ttl_minutes),
             **self._idempotency.answer_params(order.user_id),
         )

@@ -15,6 +15,7 @@ from shared.adapters.postgres.idempotency import IdempotencyRecords
 from shared.adapters.postgres.orders import OrderRepository
 from shared.adapters.postgres.outbox import OutboxRepository
 from shared.config import settings
+from shared.domain import StockNotAllHeld
 from shared.errors import Busy, DatabaseUnavailable
 from shared.service.unit_of_work import TryAgain, UnitOfWork
 
@@ -22,6 +23,7 @@ from shared.service.unit_of_work import TryAgain, UnitOfWork
 class PostgresUnitOfWork(UnitOfWork):
     def __init__(self, engine: Engine | None = None):
         self._engine = engine
+        self._lock_all_stock = False  # set for the one run after a short, partial hold
 
     def __enter__(self) -> PostgresUnitOfWork:
         self.connected = self.commit_sent = self._committed = False
@@ -45,7 +47,7 @@ class PostgresUnitOfWork(UnitOfWork):
             raise
         ttl = settings().cart_ttl_minutes
         self.idempotency = IdempotencyRecords(self.session, self.key)
-        self.carts = CartRepository(self.session, self.idempotency, ttl)
+        self.carts = CartRepository(self.session, self.idempotency, ttl, self._lock_all_stock)
         self.orders = OrderRepository(self.session, self.idempotency, ttl)
         self.outbox = OutboxRepository(self.session)
         self.expired_carts = ExpiredCartsRepository(self.session)
@@ -80,6 +82,9 @@ class PostgresUnitOfWork(UnitOfWork):
         """
         if isinstance(error, StaleRead):
             return TryAgain(str(error), Busy("the cart kept changing; try again"))
+        if isinstance(error, StockNotAllHeld):
+            self._lock_all_stock = True
+            return TryAgain("the bucket held fell short: again, holding them all", error)
         code = db.sqlstate(error)
         if code in db.RETRYABLE_SQLSTATES:
             return TryAgain(f"SQLSTATE {code}", error, backoff=True)
