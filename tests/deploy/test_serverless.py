@@ -13,7 +13,7 @@ import yaml
 
 from deploy import package
 from functions import registry
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 ROUTES = {f.deployed_name: f.name for f in registry.COMMANDS}
 SCHEDULED = {f.deployed_name: f.name for f in registry.JOBS}

@@ -4,20 +4,15 @@ The sweep is run the ways it runs in production: through its functions-framework
 its Lambda handler, and (for the concurrency claims) several at once in real transactions.
 """
 
-import importlib.util
 import logging
 import random
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 
 from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from shared.service import release_expired_carts as sweep_use_case
-from tests.add_item.test_concurrency import run_concurrently
-from tests.conftest import ROOT, reset_caches
-from tests.helpers import post
-from tests.sql.test_rls import as_role
+from tests.support import as_role, lambda_context, load_main, post, random_id, run_concurrently
 
 
 def sweep(client) -> dict:
@@ -46,17 +41,12 @@ def test_every_command_refreshes_the_expiry(client, new_user, admin):
         assert timedelta(minutes=29) < expires_in(admin, user) <= timedelta(minutes=30), name
 
 
-def test_cart_ttl_minutes_sets_the_reservation_time(client, new_user, admin, monkeypatch):
-    monkeypatch.setenv("CART_TTL_MINUTES", "5")
-    reset_caches()
-    try:
-        product = admin.create_product(stock=10)
-        user, token = new_user()
-        post(client("add_item"), token, {"product_id": product})
-        assert timedelta(minutes=4) < expires_in(admin, user) <= timedelta(minutes=5)
-    finally:
-        monkeypatch.undo()
-        reset_caches()
+def test_cart_ttl_minutes_sets_the_reservation_time(client, new_user, admin, env):
+    env(CART_TTL_MINUTES="5")
+    product = admin.create_product(stock=10)
+    user, token = new_user()
+    post(client("add_item"), token, {"product_id": product})
+    assert timedelta(minutes=4) < expires_in(admin, user) <= timedelta(minutes=5)
 
 
 def test_the_read_view_shows_when_the_reservation_lapses(client, new_user, admin):
@@ -68,7 +58,7 @@ def test_the_read_view_shows_when_the_reservation_lapses(client, new_user, admin
     assert [tuple(r) for r in rows] == [(product, stored)]
 
 
-def test_expiry_releases_exactly_what_was_held(client, new_user, admin, caplog):
+def test_expiry_releases_exactly_what_was_held(invoke, client, new_user, admin, caplog):
     sweep(client)  # whatever earlier tests left expired
     first, second = admin.create_product(stock=10), admin.create_product(stock=10)
     (gone, gone_token), (kept, kept_token) = new_user(), new_user()
@@ -78,7 +68,10 @@ def test_expiry_releases_exactly_what_was_held(client, new_user, admin, caplog):
     admin.expire_cart(gone)
     caplog.set_level(logging.INFO, logger="shared.service.release_expired_carts")
 
-    assert sweep(client) == {
+    # Run as an HTTP target (functions-framework) or as Lambda runs a schedule.
+    answer = invoke("release_expired_carts")
+    assert answer.status == 200
+    assert answer.json == {
         "released_carts": 1,
         "released_units": 5,
         "deleted_idempotency_keys": 0,
@@ -88,7 +81,7 @@ def test_expiry_releases_exactly_what_was_held(client, new_user, admin, caplog):
     assert admin.in_cart(kept, first) == 4
     assert "released 5 units from 1 expired carts" in caplog.text
     # Idempotent: nothing more to give back.
-    assert sweep(client) == {
+    assert invoke("release_expired_carts").json == {
         "released_carts": 0,
         "released_units": 0,
         "deleted_idempotency_keys": 0,
@@ -101,7 +94,7 @@ def test_expiry_releases_exactly_what_was_held(client, new_user, admin, caplog):
 
 def test_idempotency_keys_older_than_a_day_are_deleted(client, new_user, admin):
     sweep(client)
-    user = uuid.uuid4()
+    user = random_id()
     for key, age in [("old", "25 hours"), ("recent", "23 hours")]:
         admin.execute(
             "insert into idempotency_keys (user_id, key, fingerprint, status, response, created_at)"
@@ -117,12 +110,8 @@ def test_idempotency_keys_older_than_a_day_are_deleted(client, new_user, admin):
 
 
 def test_the_lambda_handler_runs_the_same_sweep(new_user, admin):
-    spec = importlib.util.spec_from_file_location(
-        "release_main", ROOT / "functions" / "release_expired_carts" / "main.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    context = type("Context", (), {"aws_request_id": str(uuid.uuid4())})()
+    module = load_main("release_expired_carts", "release_main")
+    context = lambda_context("shopping-system-test-release-expired-carts")
     assert set(module.handler({"source": "aws.events"}, context)) == {
         "released_carts",
         "released_units",
