@@ -58,6 +58,7 @@ def test_out_of_attempts_raises_what_the_adapter_chose(uow):
         lambda: Replayed(StoredResponse(200, {})),
         IdempotencyKeyReused,
     ],
+    ids=["bug", "refusal", "replay", "key_reused"],
 )
 def test_anything_else_is_raised_at_once(uow, error):
     work = failing(1, error)
