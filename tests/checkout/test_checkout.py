@@ -1,14 +1,14 @@
 """checkout on the real database, through functions-framework and its Lambda handler."""
 
-from tests.support import error_of, post
+from tests.support import error_of
 
 
-def test_checkout_places_the_order_at_todays_prices(invoke, client, new_user, admin):
+def test_checkout_places_the_order_at_todays_prices(invoke, new_user, admin):
     first = admin.create_product(stock=10, price_cents=250)
     second = admin.create_product(stock=10, price_cents=1999)
     user, token = new_user()
-    post(client("add_item"), token, {"product_id": second, "quantity": 1})
-    post(client("add_item"), token, {"product_id": first, "quantity": 3})
+    admin.put_in_cart(user, second, 1)
+    admin.put_in_cart(user, first, 3)
 
     answer = invoke("checkout", None, token, **{"X-Correlation-ID": "checkout-test-1"})
     assert answer.status == 200, answer.json
@@ -37,19 +37,19 @@ def test_checkout_places_the_order_at_todays_prices(invoke, client, new_user, ad
     assert (again.status, error_of(again)["code"]) == (409, "cart_empty")
 
 
-def test_checkout_body_is_optional_but_strict(invoke, client, new_user, admin):
+def test_checkout_body_is_optional_but_strict(invoke, new_user, admin):
     product = admin.create_product(stock=10)
-    _, token = new_user()
-    post(client("add_item"), token, {"product_id": product})
+    user, token = new_user()
+    admin.put_in_cart(user, product)
     answer = invoke("checkout", {"express": True}, token)
     assert (answer.status, error_of(answer)["code"]) == (422, "validation_error")
     assert invoke("checkout", token=token, raw=b"").status == 200
 
 
-def test_a_keyed_checkout_places_one_order_on_either_entry_point(invoke, client, new_user, admin):
+def test_a_keyed_checkout_places_one_order_on_either_entry_point(invoke, new_user, admin):
     product = admin.create_product(stock=10)
     user, token = new_user()
-    post(client("add_item"), token, {"product_id": product, "quantity": 2})
+    admin.put_in_cart(user, product, 2)
     key = {"Idempotency-Key": f"click-{user}"}
     first = invoke("checkout", {}, token, **key)
     again = invoke("checkout", {}, token, **key)

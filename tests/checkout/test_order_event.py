@@ -11,9 +11,7 @@ def test_every_order_has_exactly_one_event_and_every_event_an_order(client, new_
     # Scoped to this test's user: other suites (the bench's baseline app) share the database.
     user, token = new_user()
     for _ in range(2):
-        client("add_item").post(
-            "/", json={"product_id": admin.create_product()}, headers={"Authorization": token}
-        )
+        admin.put_in_cart(user, admin.create_product())
         assert checkout(client, token).status_code == 200
     events = admin.rows(
         "select o.id, count(e.id) from orders o left join outbox e on e.order_id = o.id"
@@ -41,7 +39,7 @@ def test_a_failed_order_statement_leaves_no_event(client, new_user, admin):
     """If anything in the order's statement fails, the event goes with it: one statement."""
     product = admin.create_product(stock=5)
     user, token = new_user()
-    client("add_item").post("/", json={"product_id": product}, headers={"Authorization": token})
+    admin.put_in_cart(user, product)
     admin.execute(
         "alter table orders add constraint no_orders_now check (total_cents < 0) not valid"
     )

@@ -1,14 +1,13 @@
 """remove_item on the real database, through functions-framework and its Lambda handler."""
 
-from tests.support import error_of, post
+from tests.support import error_of
 
 
-def test_remove_part_then_more_than_is_left(invoke, client, new_user, admin):
+def test_remove_part_then_more_than_is_left(invoke, new_user, admin):
     product = admin.create_product(stock=10)
     user, token = new_user()
-    assert (
-        post(client("add_item"), token, {"product_id": product, "quantity": 4}).status_code == 200
-    )
+    admin.put_in_cart(user, product, 4)
+    assert (admin.stock(product), admin.in_cart(user, product)) == (6, 4)
 
     answer = invoke("remove_item", {"product_id": product}, token)
     assert answer.status == 200
@@ -31,20 +30,20 @@ def test_remove_part_then_more_than_is_left(invoke, client, new_user, admin):
     assert (answer.status, error_of(answer)["code"]) == (404, "item_not_in_cart")
 
 
-def test_one_users_remove_never_touches_anothers_cart(invoke, client, new_user, admin):
+def test_one_users_remove_never_touches_anothers_cart(invoke, new_user, admin):
     product = admin.create_product(stock=10)
-    alice, alice_token = new_user()
+    alice, _ = new_user()
     _, bob_token = new_user()
-    post(client("add_item"), alice_token, {"product_id": product, "quantity": 2})
+    admin.put_in_cart(alice, product, 2)
     answer = invoke("remove_item", {"product_id": product, "quantity": 2}, bob_token)
     assert answer.status == 404
     assert (admin.stock(product), admin.in_cart(alice, product)) == (8, 2)
 
 
-def test_a_keyed_remove_is_replayed_on_either_entry_point(invoke, client, new_user, admin):
+def test_a_keyed_remove_is_replayed_on_either_entry_point(invoke, new_user, admin):
     product = admin.create_product(stock=10)
     user, token = new_user()
-    post(client("add_item"), token, {"product_id": product, "quantity": 4})
+    admin.put_in_cart(user, product, 4)
     key = {"Idempotency-Key": f"click-{user}"}
     first = invoke("remove_item", {"product_id": product}, token, **key)
     again = invoke("remove_item", {"product_id": product}, token, **key)

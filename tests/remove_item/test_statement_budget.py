@@ -9,8 +9,8 @@ from tests.support import post
 
 def test_a_remove_sends_four_statements(client, new_user, admin, statements):
     product = admin.create_product(stock=10)
-    _, token = new_user()
-    post(client("add_item"), token, {"product_id": product, "quantity": 2})
+    user, token = new_user()
+    admin.put_in_cart(user, product, 2)
     statements()
     assert post(client("remove_item"), token, {"product_id": product}).status_code == 200
     assert statements() == ["BEGIN", "WITH", "WITH", "COMMIT"]
@@ -20,8 +20,8 @@ def test_a_remove_sends_four_statements(client, new_user, admin, statements):
 # statement, so a keyed command costs no extra statement.
 def test_a_keyed_remove_sends_the_same_four_statements(client, new_user, admin, statements):
     product = admin.create_product(stock=10)
-    _, token = new_user()
-    post(client("add_item"), token, {"product_id": product}, **{"Idempotency-Key": "budget-0"})
+    user, token = new_user()
+    admin.put_in_cart(user, product)
     statements()
     response = post(
         client("remove_item"), token, {"product_id": product}, **{"Idempotency-Key": "budget-1"}
