@@ -7,11 +7,14 @@ import pytest
 from shared import errors
 from shared.domain import (
     CartEmpty,
+    CartLimitReached,
     DomainError,
     InsufficientStock,
     InvalidQuantity,
     ItemNotInCart,
     ProductNotFound,
+    PurchaseLimitReached,
+    RateLimited,
 )
 from shared.entrypoints.responses import failure_answer
 from shared.errors import (
@@ -48,6 +51,9 @@ ROWS = [
     (MethodNotAllowed("use POST"), 405, "method_not_allowed", False),
     (InsufficientStock(7, 3, 2), 409, "insufficient_stock", True),
     (CartEmpty(), 409, "cart_empty", True),
+    (PurchaseLimitReached(7, 2, 2, 1), 409, "purchase_limit_reached", True),
+    (CartLimitReached("units", 100, 99), 409, "cart_limit_reached", True),
+    (RateLimited(60, 3), 429, "rate_limited", False),
     (DomainError("another rule"), 409, "rule_violated", False),
     (PayloadTooLarge("too big"), 413, "payload_too_large", False),
     (ValidationFailed("quantity: too small", field="quantity"), 422, "validation_error", False),
@@ -79,8 +85,10 @@ def test_each_row_answers_its_status_and_code(error, status, code, stored):
         "cid-1",
     )
     assert body["error"]["message"] == str(error)
-    # Only busy_try_again tells the caller when to come back.
-    assert headers == ({"Retry-After": "1"} if code == "busy_try_again" else {})
+    # Only busy_try_again and rate_limited tell the caller when to come back: a busy database
+    # in a second, a rate limit when the customer's next token is there.
+    retry_after = {"busy_try_again": "1", "rate_limited": "3"}.get(code)
+    assert headers == ({"Retry-After": retry_after} if retry_after else {})
 
 
 def test_a_subclass_answers_as_its_nearest_listed_ancestor():
