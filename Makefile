@@ -9,12 +9,13 @@ NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json 
 NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench pgbouncer \
+.PHONY: help venv run test unit lint fmt db keys clean frontend browser npm package relay bench pgbouncer \
   lock
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
 	@echo "make test  - black --check, then the whole test suite against a fresh database"
+	@echo "make unit  - the unit tests only (tests/unit: fakes, no database; a few seconds)"
 	@echo "make db    - apply sql/ to the development database"
 	@echo "make keys  - print a fresh ES256 JWKS and a dev token"
 	@echo "make fmt   - format the code with black"
@@ -73,6 +74,10 @@ run: venv frontend
 
 test: lint frontend browser npm pgbouncer
 	$(PY) -m pytest
+
+# No PostgreSQL needed: DATABASE_URL points at a closed port, so any use of it fails at once.
+unit: venv
+	DATABASE_URL=postgresql://u:p@127.0.0.1:9/none $(PY) -m pytest tests/unit -q
 
 # The command suites also run through a real transaction-mode pooler (tests/pooler.py).
 pgbouncer:

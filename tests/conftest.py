@@ -1,41 +1,37 @@
-"""Test session: a fresh database on a real PostgreSQL, dev keys, and the three functions.
+"""Test session: a fresh database on a real PostgreSQL, dev keys, and every function.
 
-The database is created for this session and dropped after it, on DATABASE_URL's server when
-set, else on the embedded server under .data/pg.
+The database is created for the session (on DATABASE_URL's server when set, else on the embedded
+server under .data/pg) and dropped after it. Every suite but tests/unit uses it; the unit tests
+never start PostgreSQL, so `make unit` runs on a machine without one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import uuid
 from pathlib import Path
 
 import functions_framework
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from devstack import database, devkeys
+from devstack import database, devkeys, stack
 from functions import registry
-from shared.adapters.postgres import connection as db
+from shared.adapters import sqs
 from shared.adapters.postgres.connection import pg8000_url
-from shared.config import settings
-from shared.entrypoints import auth
-from tests.local_stack import local_stack  # noqa: F401  (fixture of tests/browser, tests/devstack)
+from tests import support
 from tests.pooler import Pgbouncer
 
-ROOT = Path(__file__).resolve().parent.parent
+UNIT = Path(__file__).resolve().parent / "unit"
+AWS_REGION = "eu-west-1"
 
 
-def reset_caches() -> None:
-    """Settings, engine and keys are cached per cold start; tests that change env reset them."""
-    if db.engine.cache_info().currsize:
-        db.engine().dispose()
-    for cached in (settings, db.engine, auth._static_keys, auth._jwks_client):
-        cached.cache_clear()
+@pytest.fixture(autouse=True)
+def _database_unless_unit(request):
+    """The session's database for every test outside tests/unit (which must never need it)."""
+    if UNIT not in request.node.path.parents:
+        request.getfixturevalue("database_url")
 
 
 @pytest.fixture(scope="session")
@@ -43,31 +39,40 @@ def signing_key() -> dict:
     return devkeys.generate_private_jwk()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def database_url(signing_key):
     """The owner's URL (migrations, `admin`); the functions log in as shop_functions."""
     server = database.server_url()
-    name = f"shop_test_{uuid.uuid4().hex[:12]}"
+    name = f"shop_test_{support.random_id().hex[:12]}"
     url = database.create_database(server, name)
     database.apply_sql(url)
-    os.environ.update(
-        DATABASE_URL=database.functions_url(url),
-        JWT_JWKS=json.dumps(devkeys.public_jwks(signing_key)),
-        DB_POOL_SIZE="25",
-        ALLOWED_ORIGINS="http://127.0.0.1:54321",
-        # Generous for the suite (under the 10 s socket timeout): 50 threads on 2 shared cores
-        # queue on one row for seconds. The timeout tests set tight values of their own.
-        DB_LOCK_TIMEOUT_MS="8000",
-        DB_STATEMENT_TIMEOUT_MS="9000",
-        # scrypt at 2^10 instead of the local stack's 2^17: hundreds of sign-ups stay fast.
-        DEVSTACK_SCRYPT_LOG2_N="10",
-    )
-    os.environ.pop("SUPABASE_JWKS_URL", None)
-    os.environ.pop("SUPABASE_JWT_SECRET", None)
-    reset_caches()
-    yield url
-    reset_caches()
+    with support.environment() as change:
+        change(
+            # The functions log in as shop_functions; `url` (the owner's) is for `admin`.
+            DATABASE_URL=database.functions_url(url),
+            JWT_JWKS=json.dumps(devkeys.public_jwks(signing_key)),
+            DB_POOL_SIZE="25",
+            ALLOWED_ORIGINS="http://127.0.0.1:54321",
+            # Generous for the suite (under the 10 s socket timeout): 50 threads on 2 shared
+            # cores queue on one row for seconds. The timeout tests set tight values of their own.
+            DB_LOCK_TIMEOUT_MS="8000",
+            DB_STATEMENT_TIMEOUT_MS="9000",
+            # scrypt at 2^10 instead of the local stack's 2^17: hundreds of sign-ups stay fast.
+            DEVSTACK_SCRYPT_LOG2_N="10",
+            SUPABASE_JWKS_URL=None,
+            SUPABASE_JWT_SECRET=None,
+        )
+        yield url
+
     database.drop_database(server, name)
+
+
+@pytest.fixture
+def env():
+    """`env(NAME=value, OTHER=None)` sets (None: removes) variables as a new cold start sees
+    them; the test's end puts every one back. The one way tests change the environment."""
+    with support.environment() as change:
+        yield change
 
 
 @pytest.fixture(scope="session")
@@ -76,68 +81,8 @@ def admin(database_url):
     engine = create_engine(
         pg8000_url(database_url), isolation_level="AUTOCOMMIT", poolclass=NullPool
     )
-    yield Admin(engine)
+    yield support.Admin(engine)
     engine.dispose()
-
-
-class Admin:
-    def __init__(self, engine):
-        self.engine = engine
-
-    def scalar(self, sql: str, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
-
-    def rows(self, sql: str, **params):
-        with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).all()
-
-    def execute(self, sql: str, **params) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text(sql), params)
-
-    def create_product(self, stock: int = 100, price_cents: int = 1000, name=None) -> int:
-        return self.scalar(
-            "insert into products (name, price_cents, stock) values (:n, :p, :s) returning id",
-            n=name or f"test product {uuid.uuid4().hex[:8]}",
-            p=price_cents,
-            s=stock,
-        )
-
-    def stock(self, product_id: int) -> int:
-        return self.scalar("select stock from products where id = :id", id=product_id)
-
-    def in_cart(self, user_id, product_id: int) -> int:
-        return self.scalar(
-            "select coalesce(sum(ci.quantity), 0) from cart_items ci join carts c"
-            " on c.id = ci.cart_id where c.user_id = :u and ci.product_id = :p",
-            u=user_id,
-            p=product_id,
-        )
-
-    @contextlib.contextmanager
-    def holding(self, sql: str, **params):
-        """Run `sql` in a transaction left open (holding its row locks) until the block ends."""
-        engine = self.engine.execution_options(isolation_level="READ COMMITTED")
-        with engine.connect() as conn, conn.begin():
-            conn.execute(text(sql), params)
-            yield conn
-
-    def expire_cart(self, user_id) -> None:
-        """Make the user's reservation lapse now, as if CART_TTL_MINUTES had passed."""
-        self.execute(
-            "update carts set expires_at = now() - interval '1 second' where user_id = :u",
-            u=user_id,
-        )
-
-    def snapshot(self) -> dict:
-        """Everything a command can write, to prove that a failed one wrote nothing."""
-        tables = ("products", "carts", "cart_items", "orders", "order_items", "outbox")
-        digest = ", ".join(
-            f"(select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t)"
-            for t in tables
-        )
-        return dict(zip(tables, self.rows(f"select {digest}")[0], strict=True))
 
 
 @pytest.fixture(scope="session")
@@ -159,19 +104,23 @@ def connection_mode(request, database_url):
         yield request.param
         return
     pooler = request.getfixturevalue("pgbouncer")
-    os.environ.update(DATABASE_URL=pooler.url, DB_PREPARED_STATEMENTS="off")
-    reset_caches()
-    yield request.param
-    os.environ.update(DATABASE_URL=database.functions_url(database_url))
-    os.environ.pop("DB_PREPARED_STATEMENTS")
-    reset_caches()
+    with support.environment() as change:
+        change(DATABASE_URL=pooler.url, DB_PREPARED_STATEMENTS="off")
+        yield request.param
 
 
 @pytest.fixture(scope="session")
 def apps(database_url):
+    """Each function's functions-framework app, from the registry."""
     return {
         f.name: functions_framework.create_app(f.name, str(f.source)) for f in registry.FUNCTIONS
     }
+
+
+@pytest.fixture(scope="session")
+def handlers(database_url):
+    """Each function's Lambda `handler`, its main.py loaded as Lambda loads it."""
+    return {f.name: support.load_main(f.name).handler for f in registry.FUNCTIONS}
 
 
 @pytest.fixture
@@ -180,12 +129,24 @@ def client(apps):
     return lambda name: apps[name].test_client()
 
 
+@pytest.fixture(params=["functions_framework", "lambda"])
+def invoke(request, apps, handlers):
+    """`invoke(function, body, token, raw=None, method="POST", **headers)` -> Answer(status,
+    headers, json), through the functions-framework app or through the Lambda `handler` given
+    a real HTTP API v2 event (a scheduled function: its EventBridge event)."""
+    if request.param == "functions_framework":
+        return lambda name, *args, **kwargs: support.call_app(apps[name], *args, **kwargs)
+    return lambda name, *args, **kwargs: support.call_handler(
+        registry.named(name), handlers[name], *args, **kwargs
+    )
+
+
 @pytest.fixture
 def new_user(signing_key):
     """`new_user()` -> (user id, Authorization header value) for a fresh user."""
 
     def make(**claims):
-        user_id = uuid.uuid4()
+        user_id = support.random_id()
         token = devkeys.mint_token(signing_key, user_id, f"{user_id.hex[:8]}@example.com", **claims)
         return user_id, f"Bearer {token}"
 
@@ -208,3 +169,47 @@ def statements(caplog):
         return found
 
     return sent
+
+
+@pytest.fixture
+def aws(env):
+    """AWS stood in for by moto (the one thing the house rules let us fake)."""
+    from moto import mock_aws  # loaded by the suites that use AWS only
+
+    env(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION=AWS_REGION,
+    )
+    sqs._client.cache_clear()  # a client made outside the mock would reach out
+    with mock_aws():
+        yield
+    sqs._client.cache_clear()
+
+
+@pytest.fixture
+def queue(aws, env):
+    """A fresh SQS queue, which ORDER_EVENTS_QUEUE_URL names."""
+    import boto3
+
+    name = f"orders-{support.random_id().hex[:8]}"
+    url = boto3.client("sqs").create_queue(QueueName=name)["QueueUrl"]
+    env(ORDER_EVENTS_QUEUE_URL=url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def local_stack(database_url, signing_key):
+    """The local stack (functions + gateway) for the browser and devstack tests, on free ports:
+    the session's database and signing key, never the ports of a developer's `make run`."""
+    stack.apply_sql(database_url)
+    function_ports = {f.name: support.free_port() for f in registry.COMMANDS}
+    with stack.LocalStack(
+        database_url,
+        signing_key,
+        support.free_port(),
+        function_ports,
+        log_dir=support.ARTIFACTS / "stack-logs",
+    ) as running:
+        yield running

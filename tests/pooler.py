@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from tests.support import free_port
+
 INSTALL_HINT = "pgbouncer is not installed: `make test` installs it (apt package pgbouncer)"
 
 
@@ -26,12 +28,6 @@ def pgbouncer_binary() -> str | None:
     return shutil.which("pgbouncer") or next(
         (p for p in ("/usr/sbin/pgbouncer",) if os.access(p, os.X_OK)), None
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Pgbouncer:
@@ -46,7 +42,7 @@ class Pgbouncer:
         server = f"host={socket_dir or target.host} port={target.port or 5432}"
         if target.password:
             server += f" password={target.password}"
-        self.port = _free_port()
+        self.port = free_port()
         # Readable by the unprivileged user pgbouncer runs as when we are root.
         self.dir = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
         self.dir.chmod(0o777)

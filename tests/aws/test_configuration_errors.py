@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from tests.aws.test_secrets import add_item, cold_start
-from tests.deploy.events import json_body
+from tests.support import json_body
 
 
 @pytest.mark.parametrize("how", ["binary", "missing"])

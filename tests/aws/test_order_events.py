@@ -2,63 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
-
-import boto3
-import pytest
 
 from shared import bootstrap
 from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork as UnitOfWork
 from shared.config import settings
 from shared.service import relay_outbox
+from tests.support import place_order, received
 
 
 def relay_pending() -> dict:
     return relay_outbox.relay_pending(
         bootstrap.unit_of_work(), bootstrap.order_events(), settings().outbox_batch_size
-    )
-
-
-@pytest.fixture
-def queue(aws, env):
-    url = boto3.client("sqs").create_queue(QueueName=f"orders-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    env(ORDER_EVENTS_QUEUE_URL=url)
-    return url
-
-
-def received(queue_url: str) -> list[dict]:
-    """Every message on the queue, each with its body parsed and attributes flattened."""
-    sqs, messages = boto3.client("sqs"), []
-    while batch := sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-    ).get("Messages"):
-        for message in batch:
-            attributes = message.get("MessageAttributes", {})
-            messages.append(
-                {
-                    "body": json.loads(message["Body"]),
-                    **{name: a["StringValue"] for name, a in attributes.items()},
-                }
-            )
-    return messages
-
-
-def place_order(client, new_user, admin, **headers) -> dict:
-    user, token = new_user()
-    product = admin.create_product(stock=10, price_cents=250)
-    auth = {"Authorization": token}
-    added = client("add_item").post("/", json={"product_id": product, "quantity": 3}, headers=auth)
-    assert added.status_code == 200
-    response = client("checkout").post("/", json={}, headers={**auth, **headers})
-    assert response.status_code == 200, response.get_json()
-    return {**response.get_json(), "user_id": str(user), "product_id": product}
-
-
-def outbox_row(admin, order_id):
-    return admin.rows(
-        "select sent_at, attempts, last_error from outbox where order_id = :o", o=order_id
     )
 
 
@@ -77,7 +33,7 @@ def test_an_order_sends_one_message_with_the_correlation_id(client, new_user, ad
         {"product_id": order["product_id"], "quantity": 3, "unit_price_cents": 250}
     ]
     assert body["created_at"][:19] == order["created_at"][:19]
-    [(sent_at, attempts, last_error)] = outbox_row(admin, order["order_id"])
+    [(sent_at, attempts, last_error)] = admin.outbox_of(order["order_id"])
     assert sent_at is not None and attempts == 1 and last_error is None
 
 
@@ -86,7 +42,7 @@ def test_with_sqs_failing_checkout_succeeds_and_the_relay_delivers_later(
 ):
     env(ORDER_EVENTS_QUEUE_URL=queue + "-missing")  # SQS answers: no such queue
     order = place_order(client, new_user, admin)
-    [(sent_at, attempts, last_error)] = outbox_row(admin, order["order_id"])
+    [(sent_at, attempts, last_error)] = admin.outbox_of(order["order_id"])
     assert sent_at is None and attempts == 1 and "NonExistentQueue" in last_error
 
     env(ORDER_EVENTS_QUEUE_URL=queue)
@@ -94,7 +50,7 @@ def test_with_sqs_failing_checkout_succeeds_and_the_relay_delivers_later(
     assert relay_pending()["sent"] == 0
     mine = [m for m in received(queue) if m["body"]["order_id"] == order["order_id"]]
     assert len(mine) == 1
-    [(sent_at, attempts, last_error)] = outbox_row(admin, order["order_id"])
+    [(sent_at, attempts, last_error)] = admin.outbox_of(order["order_id"])
     assert sent_at is not None and attempts == 2 and last_error is None
 
 
@@ -107,7 +63,7 @@ def test_without_a_queue_events_stay_pending_and_the_relay_logs_them(
     counts = relay_pending()
     assert counts["sent"] == 0 and counts["pending"] >= 1
     assert any(order["order_id"] in r.getMessage() for r in caplog.records)
-    [(sent_at, attempts, _)] = outbox_row(admin, order["order_id"])
+    [(sent_at, attempts, _)] = admin.outbox_of(order["order_id"])
     assert sent_at is None and attempts == 0
 
 

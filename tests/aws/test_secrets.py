@@ -6,7 +6,6 @@ startup logs it, callers get 503 configuration_error, and a later request tries 
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 
@@ -14,18 +13,12 @@ import boto3
 import pytest
 
 from shared.config import settings
-from tests.conftest import ROOT
-from tests.deploy.events import http_api_event, json_body, lambda_context
+from tests.support import http_api_event, json_body, lambda_context, load_main
 
 
 def cold_start(name: str):
     """The function's main.py imported afresh, as Lambda does on a cold start."""
-    spec = importlib.util.spec_from_file_location(
-        f"cold_{name}", ROOT / "functions" / name / "main.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+    return load_main(name, f"cold_{name}").handler
 
 
 def add_item(handler, token, product_id):
@@ -96,11 +89,3 @@ def test_a_missing_parameter_gives_503_then_recovers_without_a_redeploy(
     )
     assert add_item(handler, token, product)["statusCode"] == 200
     assert admin.stock(product) == 4
-
-
-def test_plain_variables_win_and_never_touch_aws(env, monkeypatch):
-    """No AWS mock here: any call to AWS would fail, so none is made."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    env(DATABASE_URL_SSM_PARAM="/nowhere", JWT_JWKS_SECRET_ARN="arn:aws:secretsmanager:nowhere")
-    assert settings().database_url == os.environ["DATABASE_URL"]
-    assert settings().jwt_jwks == os.environ["JWT_JWKS"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.local_stack import ARTIFACTS
+from tests.support import ARTIFACTS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,18 +1,18 @@
-"""checkout through its HTTP entry point on the real database."""
+"""checkout on the real database, through functions-framework and its Lambda handler."""
 
-from tests.helpers import error_of, post
+from tests.support import error_of
 
 
-def test_checkout_places_the_order_at_todays_prices(client, new_user, admin):
+def test_checkout_places_the_order_at_todays_prices(invoke, new_user, admin):
     first = admin.create_product(stock=10, price_cents=250)
     second = admin.create_product(stock=10, price_cents=1999)
     user, token = new_user()
-    post(client("add_item"), token, {"product_id": second, "quantity": 1})
-    post(client("add_item"), token, {"product_id": first, "quantity": 3})
+    admin.put_in_cart(user, second, 1)
+    admin.put_in_cart(user, first, 3)
 
-    response = post(client("checkout"), token, None, **{"X-Correlation-ID": "checkout-test-1"})
-    assert response.status_code == 200, response.get_json()
-    order = response.get_json()
+    answer = invoke("checkout", None, token, **{"X-Correlation-ID": "checkout-test-1"})
+    assert answer.status == 200, answer.json
+    order = answer.json
     assert order["status"] == "placed"
     assert order["total_cents"] == 3 * 250 + 1999
     assert [
@@ -33,14 +33,26 @@ def test_checkout_places_the_order_at_todays_prices(client, new_user, admin):
     assert admin.in_cart(user, first) == admin.in_cart(user, second) == 0
     assert (admin.stock(first), admin.stock(second)) == (7, 9)
 
-    again = post(client("checkout"), token, {})
-    assert (again.status_code, error_of(again)["code"]) == (409, "cart_empty")
+    again = invoke("checkout", {}, token)
+    assert (again.status, error_of(again)["code"]) == (409, "cart_empty")
 
 
-def test_checkout_body_is_optional_but_strict(client, new_user, admin):
+def test_checkout_body_is_optional_but_strict(invoke, new_user, admin):
     product = admin.create_product(stock=10)
-    _, token = new_user()
-    post(client("add_item"), token, {"product_id": product})
-    response = post(client("checkout"), token, {"express": True})
-    assert (response.status_code, error_of(response)["code"]) == (422, "validation_error")
-    assert post(client("checkout"), token, raw=b"").status_code == 200
+    user, token = new_user()
+    admin.put_in_cart(user, product)
+    answer = invoke("checkout", {"express": True}, token)
+    assert (answer.status, error_of(answer)["code"]) == (422, "validation_error")
+    assert invoke("checkout", token=token, raw=b"").status == 200
+
+
+def test_a_keyed_checkout_places_one_order_on_either_entry_point(invoke, new_user, admin):
+    product = admin.create_product(stock=10)
+    user, token = new_user()
+    admin.put_in_cart(user, product, 2)
+    key = {"Idempotency-Key": f"click-{user}"}
+    first = invoke("checkout", {}, token, **key)
+    again = invoke("checkout", {}, token, **key)
+    assert first.status == again.status == 200 and first.json == again.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert admin.scalar("select count(*) from orders where user_id = :u", u=user) == 1

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.deploy.locks import inputs, lock
+from tests.support import ROOT
 
 RUNTIME, DEV = ROOT / "requirements.txt", ROOT / "requirements-dev.txt"
 

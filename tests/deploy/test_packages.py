@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from deploy import package
-from tests.deploy.events import http_api_event, lambda_context
 from tests.deploy.locks import lock, normalized
+from tests.support import http_api_event, lambda_context
 
 # Run with -I -S: no site-packages, no PYTHONPATH, no current directory; only the package.
 _INVOKE = """

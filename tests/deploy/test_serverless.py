@@ -16,7 +16,7 @@ from deploy import package
 from functions import registry
 from shared import config
 from shared.service import unit_of_work
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 ROUTES = {f.deployed_name: f.name for f in registry.COMMANDS}
 SCHEDULED = {f.deployed_name: f.name for f in registry.JOBS}

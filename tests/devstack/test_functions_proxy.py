@@ -4,7 +4,7 @@ import socket
 
 from devstack.gateway import app as gateway_app
 from devstack.stack import FRONTEND_DIR
-from tests.local_stack import free_port
+from tests.support import free_port
 
 
 def test_headers_pass_through_both_ways(gateway, sign_up, admin, local_stack):

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from functions import registry
 from shared.entrypoints.jobs import JobFailed
-from tests.conftest import reset_caches
-from tests.deploy.events import lambda_context
+from tests.support import lambda_context, load_main
 
 
 @pytest.fixture
-def malformed(monkeypatch):
-    """A cold start that finds DB_LOCK_TIMEOUT_MS=abc (and a secret-looking neighbour)."""
-    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "abc")
-    reset_caches()
-    yield
-    monkeypatch.undo()
-    reset_caches()
+def malformed(env):
+    """A cold start that finds DB_LOCK_TIMEOUT_MS=abc."""
+    env(DB_LOCK_TIMEOUT_MS="abc")
 
 
 @pytest.mark.parametrize("function", registry.NAMES)
@@ -39,9 +33,7 @@ def test_every_function_answers_503_json_naming_the_variable(apps, malformed, fu
 
 @pytest.mark.parametrize("job", [f.name for f in registry.JOBS])
 def test_a_scheduled_run_on_lambda_fails_loudly_and_logs_json(malformed, capfd, job):
-    spec = importlib.util.spec_from_file_location(f"cold_{job}", registry.named(job).source)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_main(job, f"cold_{job}")
     capfd.readouterr()
     with pytest.raises(JobFailed, match="configuration_error"):
         module.handler({"source": "aws.events"}, lambda_context())

@@ -8,13 +8,11 @@ on main achieves: when a change lowers a count, lower the pin with it so it stay
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bench.wire_proxy import Counts, WireProxy
 from devstack import database
-from tests.conftest import reset_caches
+from tests import support
 
 # command -> (exchanges, exchanges while a row lock is held, statements incl. BEGIN/COMMIT).
 # The pool's pre-ping (SELECT 1, before the transaction) and then one exchange per statement:
@@ -31,14 +29,10 @@ PINNED = {
 @pytest.fixture
 def wire(database_url):
     """Every function's connections go through a counting proxy for the test's duration."""
-    with WireProxy.for_url(database_url) as proxy:
-        os.environ["DATABASE_URL"] = database.functions_url(proxy.url(database_url))
-        reset_caches()
-        try:
-            yield proxy
-        finally:
-            os.environ["DATABASE_URL"] = database.functions_url(database_url)
-            reset_caches()
+    # The environment goes back (closing the pool) before the proxy stops.
+    with WireProxy.for_url(database_url) as proxy, support.environment() as change:
+        change(DATABASE_URL=database.functions_url(proxy.url(database_url)))
+        yield proxy
 
 
 def post(client, function: str, token: str, body: dict) -> None:

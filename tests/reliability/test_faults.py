@@ -18,10 +18,7 @@ from devstack import database
 from shared.adapters.postgres import connection as db
 from shared.adapters.postgres.connection import pg8000_url
 from shared.service.unit_of_work import ATTEMPTS
-from tests.add_item.test_concurrency import run_concurrently
-from tests.conftest import reset_caches
-from tests.helpers import error_of, post
-from tests.reliability.test_idempotency_keys import wait_for_lock_waiters
+from tests.support import error_of, post, run_concurrently, wait_for_lock_waiters
 
 
 def in_background(call):
@@ -137,7 +134,7 @@ def stop(server) -> None:
 
 
 def test_a_stopped_database_answers_503_and_the_instance_recovers_by_itself(
-    own_server, client, new_user, monkeypatch
+    own_server, client, new_user, env
 ):
     url = database.create_database(own_server.get_uri("postgres"), "shop_outage")
     database.apply_sql(url)
@@ -148,10 +145,11 @@ def test_a_stopped_database_answers_503_and_the_instance_recovers_by_itself(
                 "insert into products (name, price_cents, stock) values ('p', 100, 10) returning id"
             )
         ).scalar()
-    monkeypatch.setenv("DATABASE_URL", database.functions_url(url))
-    monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "3")
-    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "2000")
-    reset_caches()
+    env(
+        DATABASE_URL=database.functions_url(url),
+        DB_CONNECT_TIMEOUT_SECONDS="3",
+        DB_STATEMENT_TIMEOUT_MS="2000",
+    )
     try:
         _, token = new_user()
         assert post(client("add_item"), token, {"product_id": product}).status_code == 200
@@ -174,29 +172,24 @@ def test_a_stopped_database_answers_503_and_the_instance_recovers_by_itself(
         assert response.get_json() == {"product_id": product, "quantity": 2}
         assert post(client("checkout"), token, {}).status_code == 200
     finally:
-        monkeypatch.undo()
-        reset_caches()
         owner.dispose()
 
 
-def test_a_silent_database_answers_503_within_the_connect_timeout(client, new_user, monkeypatch):
+def test_a_silent_database_answers_503_within_the_connect_timeout(client, new_user, env):
     """A server that accepts the connection and never speaks: the connect timeout ends the wait."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # the kernel completes handshakes; nobody ever answers
         port = silent.getsockname()[1]
-        monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/shop")
-        monkeypatch.setenv("DB_CONNECT_TIMEOUT_SECONDS", "1")
-        monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "500")
-        reset_caches()
-        try:
-            _, token = new_user()
-            started = time.monotonic()
-            response = post(client("add_item"), token, {"product_id": 1})
-            elapsed = time.monotonic() - started
-        finally:
-            monkeypatch.undo()
-            reset_caches()
+        env(
+            DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/shop",
+            DB_CONNECT_TIMEOUT_SECONDS="1",
+            DB_STATEMENT_TIMEOUT_MS="500",
+        )
+        _, token = new_user()
+        started = time.monotonic()
+        response = post(client("add_item"), token, {"product_id": 1})
+        elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert error_of(response)["code"] == "database_unavailable"
     assert 1 <= elapsed < 3, elapsed

@@ -15,7 +15,6 @@ whatever the threads and PostgreSQL make of them.
 """
 
 import json
-import uuid
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
@@ -29,9 +28,7 @@ from hypothesis.stateful import (
 from sqlalchemy import create_engine
 
 from shared.adapters.postgres.connection import pg8000_url
-from tests.add_item.test_concurrency import run_concurrently
-from tests.conftest import Admin
-from tests.helpers import post
+from tests.support import Admin, post, random_id, run_concurrently
 
 USERS, PRODUCTS, STARTING_STOCK = 4, 3, 12
 
@@ -108,7 +105,7 @@ def test_invariants_hold_under_random_concurrent_load(apps, database_url, new_us
             )
             if keying is None:
                 return [self._send(function, token, body, None)]
-            request = (function, token, body, f"k-{uuid.uuid4()}")
+            request = (function, token, body, f"k-{random_id()}")
             self.keyed.append(request)
             return [self._send(*request)] * (2 if keying == "key sent twice at once" else 1)
 

@@ -1,6 +1,6 @@
 """The transaction-pooler setting, proved against a real transaction-mode pooler (pgbouncer).
 
-tests/add_item/test_concurrency.py and test_error_table.py run whole through it as well (the
+The command suites' concurrency and error-table modules run whole through it as well (the
 `connection_mode` fixture); these tests show why the setting exists and that it holds.
 """
 
@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from shared.adapters.postgres import connection as db
-from tests.conftest import reset_caches
-from tests.helpers import post
+from tests.support import post
 
 
 def connect(url):
@@ -38,24 +37,17 @@ def test_named_prepared_statements_break_behind_it(pgbouncer):
         second.close()
 
 
-def test_commands_leave_no_session_state_behind(pgbouncer, client, new_user, admin, monkeypatch):
+def test_commands_leave_no_session_state_behind(pgbouncer, client, new_user, admin, env):
     """SET LOCAL timeouts end with the transaction: the server connection goes back clean."""
-    monkeypatch.setenv("DATABASE_URL", pgbouncer.url)
-    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "off")
-    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", "1234")
-    reset_caches()
+    env(DATABASE_URL=pgbouncer.url, DB_PREPARED_STATEMENTS="off", DB_LOCK_TIMEOUT_MS="1234")
+    product = admin.create_product(stock=5)
+    _, token = new_user()
+    for name, body in [("add_item", {"product_id": product}), ("checkout", {})]:
+        assert post(client(name), token, body).status_code == 200
+    assert db.use_prepared_statements(db.engine().url) is False
+    observer = connect(pgbouncer.url)
     try:
-        product = admin.create_product(stock=5)
-        _, token = new_user()
-        for name, body in [("add_item", {"product_id": product}), ("checkout", {})]:
-            assert post(client(name), token, body).status_code == 200
-        assert db.use_prepared_statements(db.engine().url) is False
-        observer = connect(pgbouncer.url)
-        try:
-            # Whatever server connection we get, no command's timeout stuck to it.
-            assert observer.run("show lock_timeout") == (["0"],)
-        finally:
-            observer.close()
+        # Whatever server connection we get, no command's timeout stuck to it.
+        assert observer.run("show lock_timeout") == (["0"],)
     finally:
-        monkeypatch.undo()
-        reset_caches()
+        observer.close()

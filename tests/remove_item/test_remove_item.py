@@ -1,23 +1,22 @@
-"""remove_item through its HTTP entry point on the real database."""
+"""remove_item on the real database, through functions-framework and its Lambda handler."""
 
-from tests.helpers import error_of, post
+from tests.support import error_of
 
 
-def test_remove_part_then_more_than_is_left(client, new_user, admin):
+def test_remove_part_then_more_than_is_left(invoke, new_user, admin):
     product = admin.create_product(stock=10)
     user, token = new_user()
-    assert (
-        post(client("add_item"), token, {"product_id": product, "quantity": 4}).status_code == 200
-    )
+    admin.put_in_cart(user, product, 4)
+    assert (admin.stock(product), admin.in_cart(user, product)) == (6, 4)
 
-    response = post(client("remove_item"), token, {"product_id": product})
-    assert response.status_code == 200
-    assert response.get_json() == {"product_id": product, "quantity": 3}
+    answer = invoke("remove_item", {"product_id": product}, token)
+    assert answer.status == 200
+    assert answer.json == {"product_id": product, "quantity": 3}
     assert (admin.stock(product), admin.in_cart(user, product)) == (7, 3)
 
     # Asking for more than is there removes the line and gives back exactly what was there.
-    response = post(client("remove_item"), token, {"product_id": product, "quantity": 1000})
-    assert response.get_json() == {"product_id": product, "quantity": 0}
+    answer = invoke("remove_item", {"product_id": product, "quantity": 1000}, token)
+    assert answer.json == {"product_id": product, "quantity": 0}
     assert (admin.stock(product), admin.in_cart(user, product)) == (10, 0)
     assert (
         admin.scalar(
@@ -27,15 +26,30 @@ def test_remove_part_then_more_than_is_left(client, new_user, admin):
         == 0
     )
 
-    response = post(client("remove_item"), token, {"product_id": product})
-    assert (response.status_code, error_of(response)["code"]) == (404, "item_not_in_cart")
+    answer = invoke("remove_item", {"product_id": product}, token)
+    assert (answer.status, error_of(answer)["code"]) == (404, "item_not_in_cart")
 
 
-def test_one_users_remove_never_touches_anothers_cart(client, new_user, admin):
+def test_one_users_remove_never_touches_anothers_cart(invoke, new_user, admin):
     product = admin.create_product(stock=10)
-    alice, alice_token = new_user()
+    alice, _ = new_user()
     _, bob_token = new_user()
-    post(client("add_item"), alice_token, {"product_id": product, "quantity": 2})
-    response = post(client("remove_item"), bob_token, {"product_id": product, "quantity": 2})
-    assert response.status_code == 404
+    admin.put_in_cart(alice, product, 2)
+    answer = invoke("remove_item", {"product_id": product, "quantity": 2}, bob_token)
+    assert answer.status == 404
     assert (admin.stock(product), admin.in_cart(alice, product)) == (8, 2)
+
+
+def test_a_keyed_remove_is_replayed_on_either_entry_point(invoke, new_user, admin):
+    product = admin.create_product(stock=10)
+    user, token = new_user()
+    admin.put_in_cart(user, product, 4)
+    key = {"Idempotency-Key": f"click-{user}"}
+    first = invoke("remove_item", {"product_id": product}, token, **key)
+    again = invoke("remove_item", {"product_id": product}, token, **key)
+    assert first.json == again.json == {"product_id": product, "quantity": 3}
+    assert ("Idempotent-Replayed" not in first.headers, again.headers["Idempotent-Replayed"]) == (
+        True,
+        "true",
+    )
+    assert admin.in_cart(user, product) == 3

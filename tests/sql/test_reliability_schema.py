@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.exc import ProgrammingError
 
 from devstack import database
-from tests.sql.test_rls import as_role
+from tests.support import as_role
 
 
 def test_the_sql_files_can_be_applied_again(database_url, admin):

@@ -4,36 +4,16 @@ PostgREST runs each request in a transaction as `anon` or `authenticated`, with 
 claims in `request.jwt.claims`; these tests do exactly that against the real schema.
 """
 
-import json
 import uuid
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from devstack import devkeys
-from tests.helpers import post
+from tests.support import as_role, post
 
 TABLES = ("products", "carts", "cart_items", "orders", "order_items")
 VIEWS = ("product_catalog", "my_cart", "my_orders")
-
-
-def as_role(admin, role, user_id=None):
-    """Run one query as PostgREST would for this role and user."""
-
-    def query(sql, **params):
-        # A real transaction (the admin engine autocommits), so SET LOCAL lasts for the query.
-        engine = admin.engine.execution_options(isolation_level="READ COMMITTED")
-        with engine.connect() as conn, conn.begin():
-            conn.execute(text(f"set local role {role}"))
-            claims = {"role": role, **({"sub": str(user_id)} if user_id else {})}
-            conn.execute(
-                text("select set_config('request.jwt.claims', :c, true)"),
-                {"c": json.dumps(claims)},
-            )
-            return conn.execute(text(sql), params).all()
-
-    return query
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from devstack import devkeys
 from shared.config import settings
 from shared.entrypoints import auth
 from shared.errors import ConfigurationError, Unauthorized
-from tests.conftest import reset_caches
 
 ISSUER = "https://project.supabase.co/auth/v1"
 
@@ -29,27 +28,16 @@ def key() -> dict:
 
 
 @pytest.fixture
-def configured(monkeypatch, key):
+def configured(env, key):
     """`configured(NAME=value, OTHER=None)`: the auth settings of a fresh cold start."""
-
-    def change(**variables):
-        for name, value in variables.items():
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
-        reset_caches()
-
-    change(
+    env(
         JWT_JWKS=json.dumps(devkeys.public_jwks(key)),
         SUPABASE_JWKS_URL=None,
         SUPABASE_JWT_SECRET=None,
         SUPABASE_URL=None,
         JWT_ISSUER=None,
     )
-    yield change
-    monkeypatch.undo()
-    reset_caches()
+    return env
 
 
 def token(key: dict, **overrides) -> str:

@@ -1,37 +1,17 @@
-"""The functions behind API Gateway: the same function body, called through `handler`."""
+"""The Lambda adapter (shared/entrypoints/lambda_adapter.py): the same function body, called
+through `handler` with real API Gateway HTTP API v2 events."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.deploy.events import header, http_api_event, json_body, lambda_context
-
-ALL = ("add_item", "remove_item", "checkout")
-
-
-@pytest.fixture(scope="module")
-def handlers(database_url):
-    """Each function's main.py loaded as Lambda would load it, under its own module name."""
-    loaded = {}
-    for name in ALL:
-        spec = importlib.util.spec_from_file_location(
-            f"lambda_{name}", ROOT / "functions" / name / "main.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        loaded[name] = module.handler
-    return loaded
+from functions import registry
+from tests.support import ROOT, header, http_api_event, json_body, lambda_context
 
 
 def test_add_item_through_an_http_api_event(handlers, new_user, admin):
@@ -101,66 +81,34 @@ def test_preflight_reaches_the_function(handlers):
     assert header(result, "Access-Control-Allow-Origin") == "http://127.0.0.1:54321"
 
 
-# Imports a function's main.py, invokes its handler once, and reports which heavy packages
-# that loaded: a fresh interpreter, as on a cold start.
+# Imports a function's main.py, invokes its handler once with the event and context given on
+# stdin, and reports which heavy packages that loaded: a fresh interpreter, as on a cold start.
 _COLD_START = """
 import importlib.util, json, sys
+from types import SimpleNamespace
 sys.path.insert(0, {root!r})
 spec = importlib.util.spec_from_file_location("main", {source!r})
 main = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(main)
-sys.path.insert(0, {tests!r})
-from events import http_api_event, lambda_context
-result = main.handler(http_api_event("/x", {{"product_id": 1}}), lambda_context())
+event, context = json.loads(sys.stdin.read())
+result = main.handler(event, SimpleNamespace(**context))
 loaded = {{m.split(".")[0] for m in sys.modules}}
 print(json.dumps({{"status": result["statusCode"], "loaded": sorted(loaded)}}))
 """
 
 
-@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("name", [f.name for f in registry.COMMANDS])
 def test_a_cold_start_loads_neither_boto3_nor_functions_framework(name, database_url):
-    script = _COLD_START.format(
-        root=str(ROOT),
-        source=str(ROOT / "functions" / name / "main.py"),
-        tests=str(ROOT / "tests" / "deploy"),
-    )
+    script = _COLD_START.format(root=str(ROOT), source=str(ROOT / "functions" / name / "main.py"))
+    context = {k: v for k, v in vars(lambda_context()).items() if not callable(v)}
     ran = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=os.environ, check=True
+        [sys.executable, "-c", script],
+        input=json.dumps([http_api_event("/x", {"product_id": 1}), context]),
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        check=True,
     )
     report = json.loads(ran.stdout.splitlines()[-1])
     assert report["status"] == 401  # it ran: no token
     assert not {"boto3", "botocore", "functions_framework"} & set(report["loaded"])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_functions_framework_still_serves_the_undecorated_target(database_url):
-    """No @functions_framework.http: "http" is its default signature type."""
-    port = _free_port()
-    source = ROOT / "functions" / "add_item" / "main.py"
-    command = [sys.executable, "-m", "functions_framework", "--target=add_item"]
-    command += [f"--source={source}", "--host=127.0.0.1", f"--port={port}"]
-    server = subprocess.Popen(
-        command, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            request = urllib.request.Request(f"http://127.0.0.1:{port}/", data=b"{}")
-            try:
-                urllib.request.urlopen(request, timeout=2)
-            except urllib.error.HTTPError as error:
-                answered = error  # the name bound by `as` is gone after the block
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "functions-framework did not start"
-                time.sleep(0.2)
-        assert answered.code == 401
-        assert json.loads(answered.read())["error"]["code"] == "unauthorized"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

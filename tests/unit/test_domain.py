@@ -1,7 +1,5 @@
 """Domain services, no I/O: the rules themselves."""
 
-import uuid
-
 import pytest
 
 from shared.domain import (
@@ -16,6 +14,7 @@ from shared.domain import (
     checkout,
     remove_item_from_cart,
 )
+from tests.support import random_id
 
 
 def product(stock=10, price=250, id=1):
@@ -23,7 +22,7 @@ def product(stock=10, price=250, id=1):
 
 
 def test_add_moves_stock_into_the_cart():
-    cart, p = Cart(uuid.uuid4()), product(stock=10)
+    cart, p = Cart(random_id()), product(stock=10)
     item = add_item_to_cart(cart, p, 3)
     assert (item.quantity, p.stock) == (3, 7)
     add_item_to_cart(cart, p, 2)
@@ -31,7 +30,7 @@ def test_add_moves_stock_into_the_cart():
 
 
 def test_add_more_than_stock_changes_nothing():
-    cart, p = Cart(uuid.uuid4()), product(stock=2)
+    cart, p = Cart(random_id()), product(stock=2)
     with pytest.raises(InsufficientStock) as raised:
         add_item_to_cart(cart, p, 3)
     assert (raised.value.available, raised.value.requested) == (2, 3)
@@ -40,7 +39,7 @@ def test_add_more_than_stock_changes_nothing():
 
 @pytest.mark.parametrize("quantity", [0, -1, True, 1.5, "1", None])
 def test_quantity_must_be_a_positive_int(quantity):
-    cart, p = Cart(uuid.uuid4()), product()
+    cart, p = Cart(random_id()), product()
     with pytest.raises(InvalidQuantity):
         add_item_to_cart(cart, p, quantity)
     with pytest.raises(InvalidQuantity):
@@ -49,7 +48,7 @@ def test_quantity_must_be_a_positive_int(quantity):
 
 
 def test_remove_gives_back_what_was_there_never_more():
-    cart, p = Cart(uuid.uuid4(), {1: CartItem(1, 3)}), product(stock=7)
+    cart, p = Cart(random_id(), {1: CartItem(1, 3)}), product(stock=7)
     assert remove_item_from_cart(cart, p, 1).quantity == 2
     assert p.stock == 8
     assert remove_item_from_cart(cart, p, 50).quantity == 0
@@ -57,14 +56,14 @@ def test_remove_gives_back_what_was_there_never_more():
 
 
 def test_remove_what_is_not_in_the_cart():
-    cart, p = Cart(uuid.uuid4()), product()
+    cart, p = Cart(random_id()), product()
     with pytest.raises(ItemNotInCart):
         remove_item_from_cart(cart, p, 1)
     assert p.stock == 10
 
 
 def test_checkout_snapshots_prices_and_empties_the_cart():
-    user = uuid.uuid4()
+    user = random_id()
     cart = Cart(user, {2: CartItem(2, 1), 1: CartItem(1, 3)})
     products = {1: product(id=1, price=250), 2: product(id=2, price=1999)}
     order = checkout(cart, products)
@@ -79,4 +78,4 @@ def test_checkout_snapshots_prices_and_empties_the_cart():
 
 def test_checkout_of_an_empty_cart():
     with pytest.raises(CartEmpty):
-        checkout(Cart(uuid.uuid4()), {})
+        checkout(Cart(random_id()), {})

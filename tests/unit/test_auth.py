@@ -15,7 +15,16 @@ from jwt.algorithms import RSAAlgorithm
 
 from devstack import devkeys
 from shared.entrypoints import auth
-from tests.conftest import reset_caches
+
+
+@pytest.fixture(autouse=True)
+def keys(env, signing_key):
+    """The session's signing key as the only one configured; each test may change that."""
+    env(
+        JWT_JWKS=json.dumps(devkeys.public_jwks(signing_key)),
+        SUPABASE_JWKS_URL=None,
+        SUPABASE_JWT_SECRET=None,
+    )
 
 
 def claims(**overrides):
@@ -101,20 +110,11 @@ def test_missing_or_malformed_header(header):
         auth.authenticate(header)
 
 
-@pytest.fixture
-def env(monkeypatch):
-    """Change auth settings for one test, then put the session's back."""
-    yield monkeypatch
-    monkeypatch.undo()
-    reset_caches()
-
-
 def test_rs256_keys_from_a_jwks_document(env):
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
     jwk.update(kid="rsa-1", alg="RS256")
-    env.setenv("JWT_JWKS", json.dumps({"keys": [jwk]}))
-    reset_caches()
+    env(JWT_JWKS=json.dumps({"keys": [jwk]}))
     payload = claims()
     token = jwt.encode(payload, private, "RS256", headers={"kid": "rsa-1"})
     assert str(auth.authenticate(f"Bearer {token}").id) == payload["sub"]
@@ -125,9 +125,7 @@ def test_rs256_keys_from_a_jwks_document(env):
 
 def test_legacy_hs256_secret(env):
     secret = "a-very-long-supabase-jwt-secret-of-32+chars"
-    env.setenv("SUPABASE_JWT_SECRET", secret)
-    env.delenv("JWT_JWKS")
-    reset_caches()
+    env(SUPABASE_JWT_SECRET=secret, JWT_JWKS=None)
     payload = claims()
     assert (
         str(auth.authenticate("Bearer " + jwt.encode(payload, secret, "HS256")).id)
@@ -158,12 +156,10 @@ def test_keys_fetched_from_a_jwks_url_and_cached(env):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        env.delenv("JWT_JWKS")
-        env.setenv(
-            "SUPABASE_JWKS_URL",
-            f"http://127.0.0.1:{server.server_port}/auth/v1/.well-known/jwks.json",
+        env(
+            JWT_JWKS=None,
+            SUPABASE_JWKS_URL=f"http://127.0.0.1:{server.server_port}/auth/v1/.well-known/jwks.json",
         )
-        reset_caches()
         for _ in range(3):
             payload = claims()
             assert str(auth.authenticate(f"Bearer {es256(key, payload)}").id) == payload["sub"]

@@ -1,0 +1,30 @@
+"""How many SQL statements remove_item sends from BEGIN to COMMIT inclusive, pinned.
+
+Counted from the data layer's DEBUG log, which records every statement it sends (the one path
+commands have to the database). Counts, unlike times, do not flake.
+"""
+
+from tests.support import post
+
+
+def test_a_remove_sends_four_statements(client, new_user, admin, statements):
+    product = admin.create_product(stock=10)
+    user, token = new_user()
+    admin.put_in_cart(user, product, 2)
+    statements()
+    assert post(client("remove_item"), token, {"product_id": product}).status_code == 200
+    assert statements() == ["BEGIN", "WITH", "WITH", "COMMIT"]
+
+
+# With an Idempotency-Key: the claim rides in the lock statement and the answer in the write
+# statement, so a keyed command costs no extra statement.
+def test_a_keyed_remove_sends_the_same_four_statements(client, new_user, admin, statements):
+    product = admin.create_product(stock=10)
+    user, token = new_user()
+    admin.put_in_cart(user, product)
+    statements()
+    response = post(
+        client("remove_item"), token, {"product_id": product}, **{"Idempotency-Key": "budget-1"}
+    )
+    assert response.status_code == 200
+    assert statements() == ["BEGIN", "WITH", "WITH", "COMMIT"]

@@ -1,0 +1,293 @@
+"""In-memory stand-ins for the ports of shared/service/ports.py: a unit of work and a publisher.
+
+`FakeUnitOfWork` keeps committed rows in `tables`. A transaction (`with uow:`) works on a copy
+that `commit()` keeps and anything else drops, so a refused command really writes nothing. Each
+repository does what its PostgreSQL statement does (claim the key first, lock, write deltas,
+store the answer with the write); `run()` is the real one, inherited from `UnitOfWork`, so the
+retry loop and the stored-refusal rule run as they do in production.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from shared.domain import Cart, CartItem, Order, Product
+from shared.service import idempotency
+from shared.service.idempotency import IdempotencyKey
+from shared.service.ports import PendingEvent
+from shared.service.unit_of_work import UnitOfWork
+from tests.support import random_id
+
+
+@dataclass
+class StoredCart:
+    id: int
+    expires_at: datetime
+    lines: dict[int, int] = field(default_factory=dict)  # product id -> quantity
+
+
+@dataclass
+class StoredKey:
+    fingerprint: str
+    created_at: datetime
+    status: int | None = None
+    response: dict | None = None
+
+
+@dataclass
+class OutboxRow:
+    id: int
+    order_id: uuid.UUID
+    payload: dict
+    correlation_id: str
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class Tables:
+    products: dict[int, Product] = field(default_factory=dict)
+    carts: dict[uuid.UUID, StoredCart] = field(default_factory=dict)
+    orders: dict[uuid.UUID, dict] = field(default_factory=dict)
+    keys: dict[tuple[uuid.UUID, str], StoredKey] = field(default_factory=dict)
+    outbox: dict[int, OutboxRow] = field(default_factory=dict)
+
+
+class FakeUnitOfWork(UnitOfWork):
+    def __init__(self, ttl_minutes: int = 30):
+        self.tables = Tables()
+        self.now = datetime(2026, 1, 1, 12, tzinfo=UTC)  # the database's clock; tests move it
+        self.ttl = timedelta(minutes=ttl_minutes)
+        self.commits = 0
+        self.transactions = 0
+        self._ids = itertools.count(1)  # every table's sequence
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.transactions += 1
+        self._working = copy.deepcopy(self.tables)
+        self.idempotency = FakeIdempotencyRecords(self, self.key)
+        self.carts = self.orders = FakeCartsAndOrders(self, self.idempotency)
+        self.outbox = FakeOutbox(self)
+        self.expired_carts = FakeExpiredCarts(self)
+        return self
+
+    def commit(self) -> None:
+        self.tables = copy.deepcopy(self._working)
+        self.commits += 1
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._working = None  # whatever was not committed is gone
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    # Arranging and inspecting committed rows, as tests/support.Admin does on the real database.
+    def add_product(self, stock: int = 10, price_cents: int = 1000) -> int:
+        product_id = self.next_id()
+        self.tables.products[product_id] = Product(product_id, f"p{product_id}", price_cents, stock)
+        return product_id
+
+    def stock(self, product_id: int) -> int:
+        return self.tables.products[product_id].stock
+
+    def in_cart(self, user_id: uuid.UUID, product_id: int) -> int:
+        cart = self.tables.carts.get(user_id)
+        return cart.lines.get(product_id, 0) if cart else 0
+
+    def expire_cart(self, user_id: uuid.UUID) -> None:
+        """Make the user's reservation lapse now, as if CART_TTL_MINUTES had passed."""
+        self.tables.carts[user_id].expires_at = self.now - timedelta(seconds=1)
+
+    def snapshot(self) -> Tables:
+        return copy.deepcopy(self.tables)
+
+
+def new_key(user_id: uuid.UUID, function: str, body: str = "{}", value: str | None = None):
+    """An Idempotency-Key for the user's request, fingerprinted as the HTTP wrapper does it
+    (`body` is the validated body re-serialized); a fresh value unless one is given."""
+    return idempotency.key_for(value or f"click-{random_id()}", user_id, function, body)
+
+
+class FakeIdempotencyRecords:
+    def __init__(self, uow: FakeUnitOfWork, key: IdempotencyKey | None):
+        self._uow, self._key = uow, key
+        self.claimed = False
+        self._answer: dict | None = None
+
+    def claim(self) -> None:
+        """The lock statement's first step: a fresh row is ours to fill, an answered one is a
+        replay (or a reuse with another request)."""
+        if self._key is None:
+            return
+        rows = self._uow._working.keys
+        row = rows.setdefault(
+            (self._key.user_id, self._key.value),
+            StoredKey(self._key.fingerprint, created_at=self._uow.now),
+        )
+        self._key.check_claim(row.status, row.response, row.fingerprint)
+        self.claimed = True
+
+    def remember(self, answer: dict) -> None:
+        self._answer = answer
+
+    def store(self, status: int, body: dict) -> None:
+        row = self._uow._working.keys[(self._key.user_id, self._key.value)]
+        row.status, row.response = status, json.loads(json.dumps(body))  # stored as JSON
+
+    def store_remembered(self) -> None:
+        """What the write statement does besides its writes (nothing without a fresh claim)."""
+        if self.claimed:
+            self.store(200, self._answer)
+
+
+class FakeCartsAndOrders:
+    """Both Carts and Orders: they share the cart rows, as carts.py and orders.py do."""
+
+    def __init__(self, uow: FakeUnitOfWork, idempotency: FakeIdempotencyRecords):
+        self._uow, self._tables, self._idempotency = uow, uow._working, idempotency
+
+    def _locked_cart(self, user_id: uuid.UUID, create: bool) -> StoredCart | None:
+        self._idempotency.claim()  # first, before the cart: a replay touches no cart
+        cart = self._tables.carts.get(user_id)
+        if cart is None and create:
+            cart = self._tables.carts[user_id] = StoredCart(self._uow.next_id(), self._uow.now)
+        if cart is not None:
+            cart.expires_at = self._uow.now + self._uow.ttl
+        return cart
+
+    def lock_cart_and_product(self, user_id, product_id) -> tuple[Cart, Product | None]:
+        stored = self._locked_cart(user_id, create=True)
+        cart = Cart(user_id, id=stored.id)
+        if stored.lines.get(product_id):
+            cart.items[product_id] = CartItem(product_id, stored.lines[product_id])
+        product = self._tables.products.get(product_id)
+        return cart, copy.copy(product)
+
+    def save_added(self, cart: Cart, product_id: int, quantity: int) -> None:
+        self._tables.products[product_id].stock -= quantity
+        lines = self._tables.carts[cart.user_id].lines
+        lines[product_id] = lines.get(product_id, 0) + quantity
+        self._idempotency.store_remembered()
+
+    def save_removed(self, cart: Cart, product_id: int, returned: int) -> None:
+        self._tables.products[product_id].stock += returned
+        lines = self._tables.carts[cart.user_id].lines
+        lines[product_id] -= returned
+        if lines[product_id] <= 0:
+            del lines[product_id]
+        self._idempotency.store_remembered()
+
+    def lock_cart_for_checkout(self, user_id) -> tuple[Cart, dict[int, Product], datetime]:
+        stored = self._locked_cart(user_id, create=False)
+        cart = Cart(user_id, id=stored.id if stored else None)
+        products = {}
+        for product_id, quantity in sorted((stored.lines if stored else {}).items()):
+            cart.items[product_id] = CartItem(product_id, quantity)
+            products[product_id] = copy.copy(self._tables.products[product_id])
+        return cart, products, self._uow.now
+
+    def save_order(self, cart: Cart, order: Order, order_id, correlation_id: str) -> None:
+        lines = [
+            {
+                "product_id": n.product_id,
+                "quantity": n.quantity,
+                "unit_price_cents": n.unit_price_cents,
+            }
+            for n in order.lines
+        ]
+        self._tables.orders[order_id] = {
+            "user_id": order.user_id,
+            "status": order.status,
+            "total_cents": order.total_cents,
+            "correlation_id": correlation_id,
+            "lines": lines,
+        }
+        stored = self._tables.carts[order.user_id]
+        for line in order.lines:  # only the lines it ordered
+            del stored.lines[line.product_id]
+        event_id = self._uow.next_id()
+        payload = {
+            "type": "OrderPlaced",
+            "order_id": str(order_id),
+            "user_id": str(order.user_id),
+            "lines": lines,
+            "total_cents": order.total_cents,
+            "created_at": self._uow.now.isoformat(),
+        }
+        self._tables.outbox[event_id] = OutboxRow(event_id, order_id, payload, correlation_id)
+        self._idempotency.store_remembered()
+
+
+class FakeOutbox:
+    def __init__(self, uow: FakeUnitOfWork):
+        self._uow, self._rows = uow, uow._working.outbox
+
+    def claim_pending(self, limit: int) -> list[PendingEvent]:
+        pending = [row for _, row in sorted(self._rows.items()) if row.sent_at is None]
+        return [PendingEvent(r.id, r.payload, r.correlation_id) for r in pending[:limit]]
+
+    def claim_pending_of_order(self, order_id) -> list[PendingEvent]:
+        return [
+            PendingEvent(r.id, r.payload, r.correlation_id)
+            for r in self._rows.values()
+            if r.order_id == order_id and r.sent_at is None
+        ]
+
+    def record_attempts(self, errors: dict[int, str | None]) -> None:
+        for event_id, error in errors.items():
+            row = self._rows[event_id]
+            row.attempts += 1
+            row.sent_at = self._uow.now if error is None else None
+            row.last_error = error
+
+
+class FakeExpiredCarts:
+    def __init__(self, uow: FakeUnitOfWork):
+        self._uow, self._tables = uow, uow._working
+
+    def release_batch(self, batch_size: int) -> tuple[int, int]:
+        expired = sorted((cart.expires_at, user) for user, cart in self._tables.carts.items())
+        expired = [user for at, user in expired if at <= self._uow.now][:batch_size]
+        units = 0
+        for user in expired:
+            for product_id, quantity in self._tables.carts.pop(user).lines.items():
+                self._tables.products[product_id].stock += quantity
+                units += quantity
+        return len(expired), units
+
+    def delete_old_keys(self, batch_size: int, older_than_hours: int) -> int:
+        cutoff = self._uow.now - timedelta(hours=older_than_hours)
+        old = sorted((row.created_at, key) for key, row in self._tables.keys.items())
+        old = [key for created_at, key in old if created_at < cutoff][:batch_size]
+        for key in old:
+            del self._tables.keys[key]
+        return len(old)
+
+
+class FakePublisher:
+    """Records every batch it is given; `error` makes every send fail with that reason, `raises`
+    makes the call itself fail; `on_send(events)` runs first (to look at what is committed)."""
+
+    def __init__(self, error: str | None = None, raises: Exception | None = None, on_send=None):
+        self.batches: list[list[PendingEvent]] = []
+        self.error, self.raises, self.on_send = error, raises, on_send
+
+    @property
+    def sent(self) -> list[PendingEvent]:
+        if self.error or self.raises:
+            return []
+        return [event for batch in self.batches for event in batch]
+
+    def send(self, events: list[PendingEvent]) -> dict[int, str | None]:
+        if self.on_send:
+            self.on_send(events)
+        self.batches.append(list(events))
+        if self.raises:
+            raise self.raises
+        return {event.id: self.error for event in events}
