@@ -50,6 +50,7 @@ def test_anon_reads_the_products(client, admin):
             "price_cents": 1234,
             "stock": 7,
             "in_stock": True,
+            "max_per_customer": None,
         }
     ]
     everything = client().table("products").select("id").order("id").execute().data

@@ -41,6 +41,7 @@ def test_a_scheduler_may_use_any_method(client, method):
         "released_carts",
         "released_units",
         "deleted_idempotency_keys",
+        "finished",
     }
     assert len(response.headers["X-Correlation-ID"]) == 36
 

@@ -33,6 +33,7 @@ def test_expiry_releases_exactly_what_was_held(invoke, client, admin, caplog):
         "released_carts": 1,
         "released_units": 5,
         "deleted_idempotency_keys": 0,
+        "finished": True,
     }
     assert (admin.stock(first), admin.stock(second)) == (6, 10)
     assert admin.scalar("select count(*) from carts where user_id = :u", u=gone) == 0
@@ -43,6 +44,7 @@ def test_expiry_releases_exactly_what_was_held(invoke, client, admin, caplog):
         "released_carts": 0,
         "released_units": 0,
         "deleted_idempotency_keys": 0,
+        "finished": True,
     }
     assert (admin.stock(first), admin.stock(second)) == (6, 10)
 
@@ -71,6 +73,7 @@ def test_the_lambda_handler_runs_the_same_sweep():
         "released_carts",
         "released_units",
         "deleted_idempotency_keys",
+        "finished",
     }
 
 
@@ -91,7 +94,7 @@ def test_a_cart_a_command_holds_is_skipped_without_waiting(client, admin):
 def test_sweepers_in_parallel_release_each_unit_once(client, admin):
     def sweepers():
         return [
-            lambda: sweep_use_case.release_expired_carts(PostgresUnitOfWork(), batch_size=3)
+            lambda: sweep_use_case.release_expired_carts(PostgresUnitOfWork(), cart_batch=3)
             for _ in range(4)
         ]
 

@@ -29,6 +29,8 @@ class StoredCart:
     id: int
     expires_at: datetime
     lines: dict[int, int] = field(default_factory=dict)  # product id -> quantity
+    rate_tokens: float | None = None
+    rate_counted_at: datetime | None = None
 
 
 @dataclass
@@ -88,9 +90,13 @@ class FakeUnitOfWork(UnitOfWork):
         return next(self._ids)
 
     # Arranging and inspecting committed rows, as tests/support.Admin does on the real database.
-    def add_product(self, stock: int = 10, price_cents: int = 1000) -> int:
+    def add_product(
+        self, stock: int = 10, price_cents: int = 1000, max_per_customer: int | None = None
+    ) -> int:
         product_id = self.next_id()
-        self.tables.products[product_id] = Product(product_id, f"p{product_id}", price_cents, stock)
+        self.tables.products[product_id] = Product(
+            product_id, f"p{product_id}", price_cents, stock, max_per_customer=max_per_customer
+        )
         return product_id
 
     def stock(self, product_id: int) -> int:
@@ -153,44 +159,77 @@ class FakeCartsAndOrders:
         self._uow, self._tables, self._idempotency = uow, uow._working, idempotency
 
     def _locked_cart(self, user_id: uuid.UUID, create: bool) -> StoredCart | None:
+        """Claim the key, then the cart; like the SQL, a refusal renews nothing (the expiry and
+        the rate-limit state are written by a command that succeeds)."""
         self._idempotency.claim()  # first, before the cart: a replay touches no cart
         cart = self._tables.carts.get(user_id)
         if cart is None and create:
-            cart = self._tables.carts[user_id] = StoredCart(self._uow.next_id(), self._uow.now)
-        if cart is not None:
-            cart.expires_at = self._uow.now + self._uow.ttl
+            cart = self._tables.carts[user_id] = StoredCart(
+                self._uow.next_id(), self._uow.now + self._uow.ttl
+            )
         return cart
 
-    def lock_cart_and_product(self, user_id, product_id) -> tuple[Cart, Product | None]:
+    def _cart(self, user_id, stored: StoredCart | None) -> Cart:
+        cart = Cart(user_id, id=stored.id if stored else None, locked_at=self._uow.now)
+        if stored is not None:
+            cart.rate_tokens, cart.rate_counted_at = stored.rate_tokens, stored.rate_counted_at
+        return cart
+
+    def lock_cart_and_product(
+        self, user_id, product_id, units_needed: int
+    ) -> tuple[Cart, Product | None]:
+        """Holds all of the product's buckets: the fake has no one else to share them with."""
         stored = self._locked_cart(user_id, create=True)
-        cart = Cart(user_id, id=stored.id)
+        cart = self._cart(user_id, stored)
         if stored.lines.get(product_id):
             cart.items[product_id] = CartItem(product_id, stored.lines[product_id])
-        product = self._tables.products.get(product_id)
-        return cart, copy.copy(product)
+        others = {p: q for p, q in stored.lines.items() if p != product_id}
+        cart.other_lines, cart.other_units = len(others), sum(others.values())
+        product = copy.deepcopy(self._tables.products.get(product_id))
+        if product is not None:
+            product.changes = {}
+            cart.ordered_units[product_id] = sum(
+                line["quantity"]
+                for order in self._tables.orders.values()
+                if order["user_id"] == user_id
+                for line in order["lines"]
+                if line["product_id"] == product_id
+            )
+        return cart, product
 
-    def save_added(self, cart: Cart, product_id: int, quantity: int) -> None:
-        self._tables.products[product_id].stock -= quantity
-        lines = self._tables.carts[cart.user_id].lines
-        lines[product_id] = lines.get(product_id, 0) + quantity
+    def _write_stock_and_renew(self, cart: Cart, product: Product) -> StoredCart:
+        stored_product = self._tables.products[product.id]
+        for bucket, units in product.changes.items():
+            stored_product.buckets[bucket] += units
+            stored_product.stock += units
+        return self._renew(cart)
+
+    def _renew(self, cart: Cart) -> StoredCart:
+        stored = self._tables.carts[cart.user_id]
+        stored.expires_at = self._uow.now + self._uow.ttl
+        stored.rate_tokens, stored.rate_counted_at = cart.rate_tokens, cart.rate_counted_at
+        return stored
+
+    def save_added(self, cart: Cart, product: Product, quantity: int) -> None:
+        lines = self._write_stock_and_renew(cart, product).lines
+        lines[product.id] = lines.get(product.id, 0) + quantity
         self._idempotency.store_remembered()
 
-    def save_removed(self, cart: Cart, product_id: int, returned: int) -> None:
-        self._tables.products[product_id].stock += returned
-        lines = self._tables.carts[cart.user_id].lines
-        lines[product_id] -= returned
-        if lines[product_id] <= 0:
-            del lines[product_id]
+    def save_removed(self, cart: Cart, product: Product, returned: int) -> None:
+        lines = self._write_stock_and_renew(cart, product).lines
+        lines[product.id] -= returned
+        if lines[product.id] <= 0:
+            del lines[product.id]
         self._idempotency.store_remembered()
 
-    def lock_cart_for_checkout(self, user_id) -> tuple[Cart, dict[int, Product], datetime]:
+    def lock_cart_for_checkout(self, user_id) -> tuple[Cart, dict[int, Product]]:
         stored = self._locked_cart(user_id, create=False)
-        cart = Cart(user_id, id=stored.id if stored else None)
+        cart = self._cart(user_id, stored)
         products = {}
         for product_id, quantity in sorted((stored.lines if stored else {}).items()):
             cart.items[product_id] = CartItem(product_id, quantity)
-            products[product_id] = copy.copy(self._tables.products[product_id])
-        return cart, products, self._uow.now
+            products[product_id] = copy.deepcopy(self._tables.products[product_id])
+        return cart, products
 
     def save_order(self, cart: Cart, order: Order, order_id, correlation_id: str) -> None:
         lines = [
@@ -208,7 +247,7 @@ class FakeCartsAndOrders:
             "correlation_id": correlation_id,
             "lines": lines,
         }
-        stored = self._tables.carts[order.user_id]
+        stored = self._renew(cart)
         for line in order.lines:  # only the lines it ordered
             del stored.lines[line.product_id]
         event_id = self._uow.next_id()
@@ -257,7 +296,9 @@ class FakeExpiredCarts:
         units = 0
         for user in expired:
             for product_id, quantity in self._tables.carts.pop(user).lines.items():
-                self._tables.products[product_id].stock += quantity
+                product = self._tables.products[product_id]
+                product.buckets[min(product.buckets)] += quantity
+                product.stock += quantity
                 units += quantity
         return len(expired), units
 

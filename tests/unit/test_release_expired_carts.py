@@ -1,4 +1,4 @@
-"""The expiry sweep on the fake unit of work: batches, caps, old keys, and its counts."""
+"""The expiry sweep on the fake unit of work: batches, its time budget, old keys, its counts."""
 
 import logging
 from datetime import timedelta
@@ -10,7 +10,12 @@ from shared.service.release_expired_carts import release_expired_carts
 from tests.support import random_id
 from tests.unit.fakes import FakeUnitOfWork, StoredKey
 
-NOTHING = {"released_carts": 0, "released_units": 0, "deleted_idempotency_keys": 0}
+NOTHING = {
+    "released_carts": 0,
+    "released_units": 0,
+    "deleted_idempotency_keys": 0,
+    "finished": True,
+}
 
 
 @pytest.fixture
@@ -54,17 +59,40 @@ def test_batches_run_until_one_comes_back_short(uow):
     product = uow.add_product(stock=100)
     expired_carts(uow, 5, product)
     transactions, commits = uow.transactions, uow.commits
-    assert release_expired_carts(uow, batch_size=2)["released_units"] == 10
+    assert release_expired_carts(uow, cart_batch=2, key_batch=2)["released_units"] == 10
     # Carts in 3 batches (2, 2, 1), then one batch of keys: each its own transaction.
     assert (uow.transactions - transactions, uow.commits - commits) == (4, 4)
     assert uow.stock(product) == 100
 
 
-def test_a_run_stops_at_its_cap_and_the_next_run_goes_on(uow):
+class Clock:
+    """Each batch takes `step` seconds of the sweep's budget."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_run_stops_when_its_time_is_up_and_the_next_run_goes_on(uow):
     product = uow.add_product(stock=100)
     expired_carts(uow, 5, product)
-    assert release_expired_carts(uow, batch_size=2, max_batches=2)["released_carts"] == 4
-    assert release_expired_carts(uow, batch_size=2, max_batches=2)["released_carts"] == 1
+    # Budget 10 s, 6 s a batch: two batches of carts, then the keys' one batch.
+    first = release_expired_carts(uow, budget_seconds=10, cart_batch=2, clock=Clock(6))
+    assert (first["released_carts"], first["finished"]) == (4, False)
+    second = release_expired_carts(uow, budget_seconds=10, cart_batch=2, clock=Clock(1))
+    assert (second["released_carts"], second["finished"]) == (1, True)
+
+
+def test_a_big_backlog_goes_in_one_run_when_time_allows(uow):
+    """What MAX_BATCHES used to stop: here 60 batches, inside one run's budget."""
+    product = uow.add_product(stock=1000)
+    expired_carts(uow, 120, product)
+    result = release_expired_carts(uow, budget_seconds=40, cart_batch=2, clock=Clock(0.1))
+    assert (result["released_carts"], result["finished"]) == (120, True)
+    assert uow.stock(product) == 1000
 
 
 def test_idempotency_keys_older_than_a_day_are_deleted_in_batches(uow):
@@ -72,5 +100,5 @@ def test_idempotency_keys_older_than_a_day_are_deleted_in_batches(uow):
     for n, hours in enumerate([25, 26, 30, 23]):
         created = uow.now - timedelta(hours=hours)
         uow.tables.keys[(user, f"k{n}")] = StoredKey("f", created, 200, {})
-    assert release_expired_carts(uow, batch_size=2)["deleted_idempotency_keys"] == 3
+    assert release_expired_carts(uow, key_batch=2)["deleted_idempotency_keys"] == 3
     assert list(uow.tables.keys) == [(user, "k3")]
