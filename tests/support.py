@@ -288,16 +288,48 @@ class Admin:
         with self.engine.connect() as conn:
             conn.execute(text(sql), params)
 
-    def create_product(self, stock: int = 100, price_cents: int = 1000, name=None) -> int:
-        return self.scalar(
-            "insert into products (name, price_cents, stock) values (:n, :p, :s) returning id",
+    def create_product(
+        self,
+        stock: int = 100,
+        price_cents: int = 1000,
+        name=None,
+        buckets: int = 1,
+        max_per_customer: int | None = None,
+    ) -> int:
+        """A fresh product; with `buckets` > 1 its stock is spread by set_product_stock."""
+        product = self.scalar(
+            "insert into products (name, price_cents, stock, max_per_customer)"
+            " values (:n, :p, :s, :m) returning id",
             n=name or f"test product {random_id().hex[:8]}",
             p=price_cents,
             s=stock,
+            m=max_per_customer,
+        )
+        if buckets > 1:
+            self.set_product_stock(product, stock, buckets)
+        return product
+
+    def set_product_stock(self, product_id: int, units: int, buckets: int | None = None) -> None:
+        """What an operator runs in the Supabase SQL editor (as the owner)."""
+        self.execute(
+            "select public.set_product_stock(:p, :u, :b)", p=product_id, u=units, b=buckets
         )
 
     def stock(self, product_id: int) -> int:
-        return self.scalar("select stock from products where id = :id", id=product_id)
+        """Units available: the sum over the product's buckets, as product_catalog shows it."""
+        return self.scalar("select stock from product_catalog where id = :id", id=product_id)
+
+    def buckets(self, product_id: int) -> list[int]:
+        """Units in each bucket, bucket 0 (products.stock) first."""
+        return [
+            units
+            for _, units in self.rows(
+                "select 0, stock from products where id = :id union all"
+                " select bucket, units from product_stock_buckets where product_id = :id"
+                " order by 1",
+                id=product_id,
+            )
+        ]
 
     def in_cart(self, user_id, product_id: int) -> int:
         return self.scalar(
@@ -340,7 +372,15 @@ class Admin:
 
     def snapshot(self) -> dict:
         """Everything a command can write, to prove that a failed one wrote nothing."""
-        tables = ("products", "carts", "cart_items", "orders", "order_items", "outbox")
+        tables = (
+            "products",
+            "product_stock_buckets",
+            "carts",
+            "cart_items",
+            "orders",
+            "order_items",
+            "outbox",
+        )
         digest = ", ".join(
             f"(select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {t} t)"
             for t in tables

@@ -23,8 +23,12 @@ class IdempotencyRecords(Protocol):
     def remember(self, answer: dict) -> None:
         """The success answer, stored by the command's write statement itself."""
 
+    def hold(self, cart: Cart) -> None:
+        """The cart this command locked (called by the lock itself)."""
+
     def store(self, status: int, body: dict) -> None:
-        """A refusal's answer, stored on its own (nothing else is written)."""
+        """A refusal's answer, stored on its own statement with the held cart's rate-limit
+        state (the transaction commits, so the command counts); nothing else is written."""
 
 
 class Carts(Protocol):

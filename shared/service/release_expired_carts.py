@@ -46,7 +46,8 @@ def release_expired_carts(
             uow, lambda uow: uow.expired_carts.release_batch(cart_batch)
         )
         carts, units, batches = carts + released_carts, units + released_units, batches + 1
-        if released_carts < cart_batch or clock() >= deadline:
+        carts_done = released_carts < cart_batch
+        if carts_done or clock() >= deadline:
             break
     keys = 0
     hours = int(RETENTION.total_seconds() // 3600)
@@ -55,9 +56,12 @@ def release_expired_carts(
             uow, lambda uow: uow.expired_carts.delete_old_keys(key_batch, hours)
         )
         keys += deleted
-        if deleted < key_batch or clock() >= deadline:
+        keys_done = deleted < key_batch
+        if keys_done or clock() >= deadline:
             break
-    finished = clock() < deadline
+    # Finished means nothing is left for the next run (a short batch of each), not that time
+    # was left: a run that emptied the backlog just past its budget finished all the same.
+    finished = carts_done and keys_done
     log.info(
         "released %d units from %d expired carts in %d batches; deleted %d idempotency keys%s",
         units,

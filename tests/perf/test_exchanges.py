@@ -63,8 +63,11 @@ def warm_up(client, token: str, product: int) -> None:
     post(client, "checkout", token, {})
 
 
-def test_exchanges_per_add_and_remove(wire, client, new_user, admin):
-    product = admin.create_product(stock=10)
+@pytest.mark.parametrize("buckets", [1, 8], ids=["N=1", "N=8"])
+def test_exchanges_per_add_and_remove(wire, client, new_user, admin, buckets):
+    """The same pins whether the product's stock is one row or 8 buckets: the add locks one
+    bucket in the same statement that locks the cart."""
+    product = admin.create_product(stock=16, buckets=buckets)
     _, token = new_user()
     warm_up(client, token, product)
     post(client, "add_item", token, {"product_id": product})

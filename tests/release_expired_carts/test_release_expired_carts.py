@@ -119,3 +119,44 @@ def test_sweepers_in_parallel_release_each_unit_once(client, admin):
     for product, initial in start.items():
         assert admin.stock(product) == initial
     assert sweep(client)["released_units"] == 0
+
+
+def test_units_go_back_spread_over_the_products_buckets(client, admin):
+    """All of a drop's returns in one bucket would make every later add fit only there."""
+    sweep(client)
+    product = admin.create_product(stock=40, buckets=4)  # 10 a bucket
+    users = [random_id(), random_id()]
+    admin.put_in_cart(users[0], product, 7)  # the owner takes from bucket 0
+    admin.put_in_cart(users[1], product, 2)
+    assert admin.buckets(product) == [1, 10, 10, 10]
+    for user in users:
+        admin.expire_cart(user)
+    assert sweep(client)["released_units"] == 9
+    assert admin.buckets(product) == [1 + 3, 10 + 2, 10 + 2, 10 + 2]  # 9 = 3 + 2 + 2 + 2
+
+
+def expired_backlog(admin, product: int, carts: int) -> None:
+    """`carts` expired carts holding one unit of `product` each, in one statement."""
+    admin.execute(
+        "with c as (insert into carts (user_id, expires_at)"
+        "  select gen_random_uuid(), now() - interval '1 second' from generate_series(1, :n)"
+        "  returning id)"
+        " insert into cart_items (cart_id, product_id, quantity) select id, :p, 1 from c",
+        n=carts,
+        p=product,
+    )
+
+
+def test_a_run_stops_at_its_time_budget_and_says_whether_it_finished(client, admin, env):
+    sweep(client)
+    product = admin.create_product(stock=0, buckets=8)
+    expired_backlog(admin, product, 450)  # batches of 200: 200, 200, 50
+    env(SWEEP_BUDGET_SECONDS="0.001")  # out of time after the first batch of each kind
+    runs = [sweep(client) for _ in range(3)]
+    assert [(r["released_carts"], r["finished"]) for r in runs] == [
+        (200, False),
+        (200, False),
+        (50, True),  # all done, though over its budget: nothing is left for the next run
+    ]
+    assert admin.stock(product) == 450
+    assert sorted(admin.buckets(product)) == [56, 56, 56, 56, 56, 56, 57, 57]

@@ -125,6 +125,7 @@ class FakeIdempotencyRecords:
         self._uow, self._key = uow, key
         self.claimed = False
         self._answer: dict | None = None
+        self._cart: Cart | None = None
 
     def claim(self) -> None:
         """The lock statement's first step: a fresh row is ours to fill, an answered one is a
@@ -142,9 +143,17 @@ class FakeIdempotencyRecords:
     def remember(self, answer: dict) -> None:
         self._answer = answer
 
+    def hold(self, cart: Cart) -> None:
+        self._cart = cart
+
     def store(self, status: int, body: dict) -> None:
+        """The refusal's answer, and the rate-limit state of the cart held (it commits)."""
         row = self._uow._working.keys[(self._key.user_id, self._key.value)]
         row.status, row.response = status, json.loads(json.dumps(body))  # stored as JSON
+        stored = self._uow._working.carts.get(self._key.user_id)
+        if stored is not None and self._cart is not None:
+            stored.rate_tokens = self._cart.rate_tokens
+            stored.rate_counted_at = self._cart.rate_counted_at
 
     def store_remembered(self) -> None:
         """What the write statement does besides its writes (nothing without a fresh claim)."""
@@ -159,8 +168,8 @@ class FakeCartsAndOrders:
         self._uow, self._tables, self._idempotency = uow, uow._working, idempotency
 
     def _locked_cart(self, user_id: uuid.UUID, create: bool) -> StoredCart | None:
-        """Claim the key, then the cart; like the SQL, a refusal renews nothing (the expiry and
-        the rate-limit state are written by a command that succeeds)."""
+        """Claim the key, then the cart; like the SQL, a refusal renews nothing (the expiry is
+        written by a command that succeeds, the rate-limit state also by a stored refusal)."""
         self._idempotency.claim()  # first, before the cart: a replay touches no cart
         cart = self._tables.carts.get(user_id)
         if cart is None and create:
@@ -173,6 +182,7 @@ class FakeCartsAndOrders:
         cart = Cart(user_id, id=stored.id if stored else None, locked_at=self._uow.now)
         if stored is not None:
             cart.rate_tokens, cart.rate_counted_at = stored.rate_tokens, stored.rate_counted_at
+        self._idempotency.hold(cart)
         return cart
 
     def lock_cart_and_product(

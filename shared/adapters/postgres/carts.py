@@ -13,8 +13,9 @@ it locked waited for another command of the same customer, and read that custome
 other lines too early: they are read again by one more statement, whose snapshot is taken with
 the cart held (only then: a customer racing their own tabs). Cart lines are written as deltas,
 so a line inserted meanwhile is added to, never overwritten.
-The reservation (`expires_at`) and the rate-limit state are written only by a command that
-succeeds: a refusal renews nothing.
+The reservation (`expires_at`) is renewed only by a command that succeeds: a refusal renews
+nothing. The rate-limit state is written by every command whose transaction commits: a success,
+or a refusal stored under its key (idempotency.py).
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class CartRepository:
             )
         cart = Cart(user_id=user_id, id=cart_id, other_lines=other_lines, other_units=other_units)
         cart.rate_tokens, cart.rate_counted_at, cart.locked_at = tokens, counted_at, now
+        self._idempotency.hold(cart)
         if in_cart:
             cart.items[product_id] = CartItem(product_id, in_cart)
         if product is not None and ordered is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from shared.adapters.postgres.connection import Session
+from shared.domain import Cart
 from shared.service.idempotency import IdempotencyKey
 
 # Claims the key (null: no key), or waits for the transaction that holds it and reads its answer.
@@ -33,7 +34,14 @@ stored as (
   where user_id = :user_id and key = cast(:idempotency_key as text)
 )"""
 
+# A refusal stored under a key commits, so the rate-limit token the command spent stays spent
+# (the cart is locked already); the reservation is not renewed: a refusal renews nothing.
 _STORE_REFUSAL = """
+with spent as (
+  update carts set rate_tokens = cast(:rate_tokens as real),
+    rate_counted_at = cast(:rate_counted_at as timestamptz)
+  where id = cast(:cart_id as bigint) and cast(:rate_counted_at as timestamptz) is not null
+)
 update idempotency_keys set status = :answer_status, response = cast(:answer as json)
 where user_id = :user_id and key = :idempotency_key
 """
@@ -47,6 +55,7 @@ class IdempotencyRecords:
         self._key = key
         self.claimed = False  # this transaction inserted the key's row and must fill it
         self._answer: dict | None = None
+        self._cart: Cart | None = None
 
     def claim_params(self) -> dict:
         key = self._key
@@ -64,12 +73,23 @@ class IdempotencyRecords:
     def remember(self, answer: dict) -> None:
         self._answer = answer
 
+    def hold(self, cart: Cart) -> None:
+        """The cart the lock statement locked: a stored refusal writes its rate-limit state."""
+        self._cart = cart
+
     def answer_params(self, user_id) -> dict:
         """The write statement's parameters for STORE_ANSWER (all null when nothing is stored)."""
         return self._params(user_id, 200, self._answer)
 
     def store(self, status: int, body: dict) -> None:
-        self._session.row(_STORE_REFUSAL, **self._params(self._key.user_id, status, body))
+        cart = self._cart
+        self._session.row(
+            _STORE_REFUSAL,
+            cart_id=cart.id if cart else None,
+            rate_tokens=cart.rate_tokens if cart else None,
+            rate_counted_at=cart.rate_counted_at if cart else None,
+            **self._params(self._key.user_id, status, body),
+        )
 
     def _params(self, user_id, status: int, answer: dict | None) -> dict:
         stored = self.claimed

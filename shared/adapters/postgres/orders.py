@@ -17,7 +17,8 @@ from shared.domain import Cart, CartItem, Order, Product
 
 # The cart is locked by the UPDATE that bumps its version (carts.py); `now()` is the
 # transaction's timestamp, which is also the order's created_at, so the answer is complete
-# before the write. The reservation and the rate-limit state are renewed by the write only.
+# before the write. The reservation is renewed by the write only (the rate-limit state also by a
+# refusal stored under a key: idempotency.py).
 _LOCK_CART_FOR_CHECKOUT = f"""
 with {CLAIM_KEY}, cart as (
   update carts set version = version + 1
@@ -81,6 +82,7 @@ class OrderRepository:
         self._idempotency.check_claim(status, response, stored_fingerprint)
         cart = Cart(user_id=user_id, id=cart_id)
         cart.rate_tokens, cart.rate_counted_at, cart.locked_at = tokens, counted_at, now
+        self._idempotency.hold(cart)
         products: dict[int, Product] = {}
         for *_, product_id, quantity, name, price_cents in rows:
             if product_id is not None:
