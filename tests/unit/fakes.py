@@ -16,11 +16,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from shared.domain import Cart, CartItem, Order, Product
+from shared.domain import Cart, CartItem, Order, Product, StockNotAllHeld
 from shared.service import idempotency
 from shared.service.idempotency import IdempotencyKey
 from shared.service.ports import PendingEvent
-from shared.service.unit_of_work import UnitOfWork
+from shared.service.unit_of_work import TryAgain, UnitOfWork
 from tests.support import random_id
 
 
@@ -62,13 +62,19 @@ class Tables:
 
 
 class FakeUnitOfWork(UnitOfWork):
-    def __init__(self, ttl_minutes: int = 30):
+    """`partial_holds`: an add first holds one bucket only, as the real lock does when a bucket
+    that alone fits is free, and as if another buyer had just taken from it; the unit of work
+    then runs it again holding them all (StockNotAllHeld), as PostgresUnitOfWork does."""
+
+    def __init__(self, ttl_minutes: int = 30, partial_holds: bool = False):
         self.tables = Tables()
         self.now = datetime(2026, 1, 1, 12, tzinfo=UTC)  # the database's clock; tests move it
         self.ttl = timedelta(minutes=ttl_minutes)
         self.commits = 0
         self.transactions = 0
         self._ids = itertools.count(1)  # every table's sequence
+        self.partial_holds = partial_holds
+        self.lock_all_stock = False  # set for the one run after a short, partial hold
 
     def __enter__(self) -> FakeUnitOfWork:
         self.transactions += 1
@@ -85,22 +91,43 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._working = None  # whatever was not committed is gone
+        if not isinstance(exc, StockNotAllHeld):
+            self.lock_all_stock = False  # a new command starts from a partial hold again
+
+    def classify(self, error: Exception) -> Exception:
+        if isinstance(error, StockNotAllHeld):
+            self.lock_all_stock = True
+            return TryAgain("the bucket held fell short: again, holding them all", error)
+        return error
 
     def next_id(self) -> int:
         return next(self._ids)
 
     # Arranging and inspecting committed rows, as tests/support.Admin does on the real database.
     def add_product(
-        self, stock: int = 10, price_cents: int = 1000, max_per_customer: int | None = None
+        self,
+        stock: int = 10,
+        price_cents: int = 1000,
+        max_per_customer: int | None = None,
+        buckets: int = 1,
     ) -> int:
+        """Its stock spread over `buckets` as set_product_stock spreads it."""
         product_id = self.next_id()
         self.tables.products[product_id] = Product(
-            product_id, f"p{product_id}", price_cents, stock, max_per_customer=max_per_customer
+            product_id,
+            f"p{product_id}",
+            price_cents,
+            max_per_customer=max_per_customer,
+            buckets=dict(enumerate(spread(stock, buckets))),
         )
         return product_id
 
     def stock(self, product_id: int) -> int:
         return self.tables.products[product_id].stock
+
+    def buckets(self, product_id: int) -> list[int]:
+        held = self.tables.products[product_id].buckets
+        return [held[bucket] for bucket in sorted(held)]
 
     def in_cart(self, user_id: uuid.UUID, product_id: int) -> int:
         cart = self.tables.carts.get(user_id)
@@ -112,6 +139,11 @@ class FakeUnitOfWork(UnitOfWork):
 
     def snapshot(self) -> Tables:
         return copy.deepcopy(self.tables)
+
+
+def spread(units: int, buckets: int) -> list[int]:
+    """Evenly: units // n each, one more for the first units % n (as sql/ spreads them)."""
+    return [units // buckets + (1 if k < units % buckets else 0) for k in range(buckets)]
 
 
 def new_key(user_id: uuid.UUID, function: str, body: str = "{}", value: str | None = None):
@@ -188,7 +220,8 @@ class FakeCartsAndOrders:
     def lock_cart_and_product(
         self, user_id, product_id, units_needed: int
     ) -> tuple[Cart, Product | None]:
-        """Holds all of the product's buckets: the fake has no one else to share them with."""
+        """Holds all of the product's buckets (the fake has no one else to share them with),
+        or with `partial_holds` its first bucket only, until the run that must hold them all."""
         stored = self._locked_cart(user_id, create=True)
         cart = self._cart(user_id, stored)
         if stored.lines.get(product_id):
@@ -198,6 +231,10 @@ class FakeCartsAndOrders:
         product = copy.deepcopy(self._tables.products.get(product_id))
         if product is not None:
             product.changes = {}
+            if self._uow.partial_holds and not self._uow.lock_all_stock and units_needed:
+                first = min(product.buckets)
+                product.buckets = {first: product.buckets[first]}
+                product.stock, product.holds_all_stock = product.buckets[first], False
             cart.ordered_units[product_id] = sum(
                 line["quantity"]
                 for order in self._tables.orders.values()
@@ -303,14 +340,17 @@ class FakeExpiredCarts:
     def release_batch(self, batch_size: int) -> tuple[int, int]:
         expired = sorted((cart.expires_at, user) for user, cart in self._tables.carts.items())
         expired = [user for at, user in expired if at <= self._uow.now][:batch_size]
-        units = 0
+        held: dict[int, int] = {}
         for user in expired:
             for product_id, quantity in self._tables.carts.pop(user).lines.items():
-                product = self._tables.products[product_id]
-                product.buckets[min(product.buckets)] += quantity
-                product.stock += quantity
-                units += quantity
-        return len(expired), units
+                held[product_id] = held.get(product_id, 0) + quantity
+        for product_id, units in held.items():  # spread over the buckets, as the SQL does
+            product = self._tables.products[product_id]
+            shares = spread(units, len(product.buckets))
+            for bucket, share in zip(sorted(product.buckets), shares, strict=True):
+                product.buckets[bucket] += share
+            product.stock += units
+        return len(expired), sum(held.values())
 
     def delete_old_keys(self, batch_size: int, older_than_hours: int) -> int:
         cutoff = self._uow.now - timedelta(hours=older_than_hours)

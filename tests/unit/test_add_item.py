@@ -4,10 +4,20 @@ from datetime import timedelta
 
 import pytest
 
-from shared.domain import InsufficientStock, InvalidQuantity, ProductNotFound
+from shared.domain import (
+    CartLimitReached,
+    CartLimits,
+    InsufficientStock,
+    InvalidQuantity,
+    ProductNotFound,
+    PurchaseLimitReached,
+    RateLimit,
+)
 from shared.errors import IdempotencyKeyReused
 from shared.service.add_item import add_item
+from shared.service.checkout import checkout
 from shared.service.idempotency import Replayed, StoredResponse
+from shared.service.rules import UNLIMITED, ShopRules
 from tests.support import random_id
 from tests.unit.fakes import FakeUnitOfWork, new_key
 
@@ -97,3 +107,60 @@ def test_a_keyed_invalid_quantity_is_not_stored(uow):
     with pytest.raises(InvalidQuantity):
         add_item(uow, user, product, 0, new_key(user, "add_item"))
     assert (uow.tables.keys, uow.commits) == ({}, 0)
+
+
+# --- a drop's rules -------------------------------------------------------------------------
+
+
+def test_the_purchase_limit_counts_what_the_customer_ordered(uow):
+    product, user = uow.add_product(stock=10, max_per_customer=3), random_id()
+    add_item(uow, user, product, 2)
+    checkout(uow, user, "cid")
+    add_item(uow, user, product, 1)
+    before = uow.snapshot()
+    with pytest.raises(PurchaseLimitReached) as refused:
+        add_item(uow, user, product, 1)
+    assert refused.value.details == {"limit": 3, "held": 3}
+    assert uow.snapshot() == before
+    assert add_item(uow, random_id(), product, 3)["quantity"] == 3  # each customer their own
+
+
+def test_the_cart_caps_come_from_the_rules(uow):
+    products = [uow.add_product(stock=10) for _ in range(3)]
+    user = random_id()
+    rules = ShopRules(CartLimits(max_lines=2, max_units=4), RateLimit(per_minute=0))
+    add_item(uow, user, products[0], 1, rules=rules)
+    add_item(uow, user, products[1], 1, rules=rules)
+    with pytest.raises(CartLimitReached, match="at most 2 lines"):
+        add_item(uow, user, products[2], 1, rules=rules)
+    with pytest.raises(CartLimitReached, match="at most 4 units"):
+        add_item(uow, user, products[0], 3, rules=rules)
+    assert add_item(uow, user, products[2], 3, rules=UNLIMITED)["quantity"] == 3
+
+
+def test_an_add_bigger_than_any_bucket_takes_from_several(uow):
+    product, user = uow.add_product(stock=12, buckets=4), random_id()  # 3 a bucket
+    add_item(uow, user, product, 7)
+    assert uow.buckets(product) == [0, 0, 2, 3]
+    assert (uow.stock(product), uow.in_cart(user, product)) == (5, 7)
+
+
+def test_a_short_partial_hold_runs_again_holding_every_bucket():
+    uow = FakeUnitOfWork(partial_holds=True)
+    product, user = uow.add_product(stock=12, buckets=4), random_id()
+    assert add_item(uow, user, product, 2)["quantity"] == 2  # the bucket held has enough
+    assert (uow.transactions, uow.commits) == (1, 1)
+    key = new_key(user, "add_item")
+    assert add_item(uow, user, product, 5, key)["quantity"] == 7  # it has 1 left
+    assert (uow.transactions, uow.commits) == (3, 2)  # the short attempt rolled back
+    assert uow.buckets(product) == [0, 0, 2, 3]
+    assert uow.tables.keys[(user, key.value)].status == 200
+
+
+def test_insufficient_stock_is_said_only_after_holding_every_bucket():
+    uow = FakeUnitOfWork(partial_holds=True)
+    product, user = uow.add_product(stock=12, buckets=4), random_id()
+    with pytest.raises(InsufficientStock) as refused:
+        add_item(uow, user, product, 13)
+    assert refused.value.available == 12  # the whole, not the first bucket's 3
+    assert (uow.transactions, uow.commits) == (2, 0)

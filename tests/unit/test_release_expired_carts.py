@@ -102,3 +102,13 @@ def test_idempotency_keys_older_than_a_day_are_deleted_in_batches(uow):
         uow.tables.keys[(user, f"k{n}")] = StoredKey("f", created, 200, {})
     assert release_expired_carts(uow, key_batch=2)["deleted_idempotency_keys"] == 3
     assert list(uow.tables.keys) == [(user, "k3")]
+
+
+def test_a_run_that_empties_the_backlog_past_its_budget_has_finished(uow):
+    """Finished means nothing is left for the next run, not that time was left."""
+    product = uow.add_product(stock=100)
+    expired_carts(uow, 3, product)
+    result = release_expired_carts(uow, budget_seconds=1, cart_batch=2, clock=Clock(6))
+    assert (result["released_carts"], result["finished"]) == (2, False)
+    result = release_expired_carts(uow, budget_seconds=1, cart_batch=2, clock=Clock(6))
+    assert (result["released_carts"], result["finished"]) == (1, True)
