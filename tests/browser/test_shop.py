@@ -157,6 +157,29 @@ def test_an_out_of_stock_add_shows_the_error_with_its_correlation_id(open_shop, 
     assert admin.in_cart(user_id(admin, email), product) == 0
 
 
+def test_a_purchase_limit_is_shown_and_its_refusal_explained(open_shop, admin):
+    product = admin.create_product(stock=10, name="Numbered print", max_per_customer=2)
+    shop = open_shop()
+    email = shop.sign_up()
+    expect(shop.card(product).locator(".purchase-limit")).to_have_text("Limit 2 per customer")
+    expect(shop.card(ESPRESSO).locator(".purchase-limit")).to_have_count(0)  # no limit: no line
+    shop.add(product, expect_count=1)
+    shop.add(product, expect_count=2)
+
+    with shop.page.expect_response(FUNCTION_PATH) as answer:
+        shop.card(product).get_by_role("button", name=re.compile("^Add ")).click()
+    response = answer.value
+    assert response.status == 409 and response.json()["error"]["code"] == "purchase_limit_reached"
+    correlation_id = response.headers["x-correlation-id"]
+
+    notice = shop.page.get_by_role("alert").filter(has_text="Purchase limit reached")
+    expect(notice).to_contain_text(f"product {product} is limited to 2 per customer; you hold 2")
+    expect(notice.locator(".correlation-id")).to_have_text(correlation_id)
+    expect(shop.cart_count()).to_have_text("2")
+    screenshot(shop, "shop-purchase-limit.png")
+    assert admin.in_cart(user_id(admin, email), product) == 2
+
+
 def test_every_waiting_button_shows_that_it_waits(open_shop):
     shop = open_shop()
     shop.sign_up()
