@@ -52,7 +52,7 @@ grant execute on function private.units_in_buckets(bigint) to anon, authenticate
 --   select stock from public.product_catalog where id = 42;
 -- `units` is what is available to add to carts; units already in carts stay there (and come
 -- back on top of it when a cart is emptied or expires). Safe during a drop: it locks the product
--- row, then every bucket in ascending order (the global lock order, see shared/repository.py), so
+-- row, then every bucket in ascending order (the global lock order, see shared/adapters/postgres/stock.py), so
 -- it waits for the adds, removes and sweeps holding them, and those that come later see the new
 -- figures; none of them can be half-applied across it.
 create or replace function public.set_product_stock(

@@ -267,6 +267,26 @@ def wait_for_lock_waiters(admin, count: int, timeout: float = 10) -> list[int]:
     raise AssertionError(f"expected {count} backends waiting on a lock")
 
 
+def queued_behind_the_cart(client, admin, user, token, commands) -> list:
+    """Hold the customer's cart row, queue `commands` (function, body) on it in that order, then
+    let them go: each one after the one before it committed, from a snapshot taken before."""
+    answers: dict[int, object] = {}
+    threads = []
+    with admin.holding("select from carts where user_id = :u for update", u=user):
+        for n, (function, body) in enumerate(commands):
+            thread = threading.Thread(
+                target=lambda n=n, f=function, b=body: answers.__setitem__(
+                    n, post(client(f), token, b)
+                )
+            )
+            thread.start()
+            threads.append(thread)
+            wait_for_lock_waiters(admin, n + 1)
+    for thread in threads:
+        thread.join(10)
+    return [answers[n] for n in range(len(commands))]
+
+
 # --- the database, as its owner and as PostgREST -----------------------------------------------
 
 

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from tests.support import post, run_concurrently
+from tests.support import post, queued_behind_the_cart, run_concurrently
 
 # Each test runs straight to PostgreSQL and again through a transaction-mode pooler (pgbouncer).
 pytestmark = pytest.mark.usefixtures("connection_mode")
@@ -47,3 +47,25 @@ def test_storm_of_adds_and_removes_keeps_every_unit(apps, new_user, admin):
         )
         assert stock >= 0
         assert stock + in_carts + ordered == initial, (product, stock, in_carts, ordered)
+
+
+def test_a_remove_queued_behind_an_add_of_the_same_customer_finds_its_line(client, new_user, admin):
+    """The READ COMMITTED trap: the remove's snapshot predates the line. The cart's version
+    tells it that another command of this customer committed while it waited: it reads again."""
+    product = admin.create_product(stock=10)
+    user, token = new_user()
+    admin.put_in_cart(user, admin.create_product(stock=10))  # the cart exists, not the line
+    add, remove = queued_behind_the_cart(
+        client,
+        admin,
+        user,
+        token,
+        [
+            ("add_item", {"product_id": product, "quantity": 3}),
+            ("remove_item", {"product_id": product}),
+        ],
+    )
+    assert add.get_json() == {"product_id": product, "quantity": 3}
+    assert remove.status_code == 200, remove.get_json()
+    assert remove.get_json() == {"product_id": product, "quantity": 2}
+    assert (admin.stock(product), admin.in_cart(user, product)) == (8, 2)

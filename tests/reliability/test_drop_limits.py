@@ -7,13 +7,12 @@ for a token is simulated by moving the stored state back in time (`carts.rate_co
 no test sleeps longer than one token's second.
 """
 
-import threading
 import time
 from collections import Counter
 
 import pytest
 
-from tests.support import error_of, post, run_concurrently, wait_for_lock_waiters
+from tests.support import error_of, post, queued_behind_the_cart, run_concurrently
 
 # --- purchase limits, raced -----------------------------------------------------------------
 
@@ -50,26 +49,6 @@ def test_two_tabs_adding_at_once_never_pass_the_limit(apps, new_user, admin, buc
         assert (error["code"], error["limit"], error["held"]) == ("purchase_limit_reached", 2, 2)
     assert held(admin, user, product) == 2
     assert admin.stock(product) == 48
-
-
-def queued_behind_the_cart(client, admin, user, token, commands):
-    """Hold the customer's cart row, queue `commands` (function, body) on it in that order, then
-    let them go: each one after the one before it committed, from a snapshot taken before."""
-    answers: dict[int, object] = {}
-    threads = []
-    with admin.holding("select from carts where user_id = :u for update", u=user):
-        for n, (function, body) in enumerate(commands):
-            thread = threading.Thread(
-                target=lambda n=n, f=function, b=body: answers.__setitem__(
-                    n, post(client(f), token, b)
-                )
-            )
-            thread.start()
-            threads.append(thread)
-            wait_for_lock_waiters(admin, n + 1)
-    for thread in threads:
-        thread.join(10)
-    return [answers[n] for n in range(len(commands))]
 
 
 def test_an_add_queued_behind_a_checkout_counts_what_it_ordered(client, new_user, admin):

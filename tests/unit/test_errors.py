@@ -1,6 +1,7 @@
 """The one error table (shared/errors.py), row by row, and the answers built from it."""
 
 import logging
+import re
 
 import pytest
 
@@ -31,6 +32,7 @@ from shared.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from tests.support import ROOT
 
 # Domain refusals: what a command can meet once it reached the database.
 REFUSALS = [
@@ -132,3 +134,29 @@ def test_a_stored_answer_is_the_body_without_a_correlation_id(refusal):
     failure = errors.failure_of(refusal)
     expected = (failure.status, {"error": {"code": failure.code, "message": str(refusal)}})
     assert errors.stored_answer(refusal) == (expected if failure.stored else None)
+
+
+def test_the_readme_lists_every_row_with_its_status():
+    """The HTTP contract in README.md is the table's public face: every code, at its status."""
+    readme = (ROOT / "README.md").read_text()
+    contract = readme[readme.index("## HTTP contract") : readme.index("## Configuration")]
+    documented = {
+        (int(status), code)
+        for status, codes in re.findall(r"^\| (\d{3}) \| ([^|]+) \|", contract, re.MULTILINE)
+        for code in re.findall(r"`([a-z_]+)`", codes)
+    }
+    rows = {(f.status, f.code) for f in [*errors.ERROR_TABLE.values(), INTERNAL]}
+    undocumented = rows - documented - {(409, "rule_violated")}  # a catch-all, never raised
+    assert undocumented == set()
+
+
+def test_the_readme_documents_every_setting_of_a_drop():
+    configuration = (ROOT / "README.md").read_text().split("## Configuration", 1)[1]
+    for setting in (
+        "CART_MAX_LINES",
+        "CART_MAX_UNITS",
+        "RATE_LIMIT_PER_MINUTE",
+        "RATE_LIMIT_BURST",
+        "SWEEP_BUDGET_SECONDS",
+    ):
+        assert f"| `{setting}` |" in configuration, setting
