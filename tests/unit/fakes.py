@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared.domain import Cart, CartItem, Order, Product, StockNotAllHeld
+from shared.errors import Busy
 from shared.service import idempotency
 from shared.service.idempotency import IdempotencyKey
 from shared.service.ports import PendingEvent
@@ -97,7 +98,10 @@ class FakeUnitOfWork(UnitOfWork):
     def classify(self, error: Exception) -> Exception:
         if isinstance(error, StockNotAllHeld):
             self.lock_all_stock = True
-            return TryAgain("the bucket held fell short: again, holding them all", error)
+            return TryAgain(
+                "the bucket held fell short: again, holding them all",
+                Busy("the product's stock kept changing; try again"),
+            )
         return error
 
     def next_id(self) -> int:

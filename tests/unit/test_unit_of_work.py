@@ -4,7 +4,8 @@ rule for refusals under an Idempotency-Key, run on the fake."""
 import pytest
 
 from shared import errors
-from shared.domain import DomainError
+from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork
+from shared.domain import DomainError, StockNotAllHeld
 from shared.errors import Busy, IdempotencyKeyReused
 from shared.service.idempotency import Replayed, StoredResponse
 from shared.service.unit_of_work import ATTEMPTS, TryAgain
@@ -120,3 +121,21 @@ def test_a_refusal_is_not_stored_without_a_key_or_a_claim(uow, refusal):
     with pytest.raises(type(refusal)):
         uow.run(refused_after_claiming(refusal, claim=False), new_key(random_id(), "add_item"))
     assert (uow.tables.keys, uow.commits) == ({}, 0)
+
+
+def test_a_short_partial_hold_is_retried_holding_every_bucket_and_never_a_500():
+    """PostgresUnitOfWork's own classification (no connection is made): run again with every
+    bucket locked; should N keep changing under every run, the caller hears busy_try_again."""
+    uow = PostgresUnitOfWork(engine=None)
+    failure = uow.classify(StockNotAllHeld())
+    assert isinstance(failure, TryAgain) and not failure.backoff
+    assert errors.failure_of(failure.out_of_attempts).code == "busy_try_again"
+    assert uow._lock_all_stock  # the next run locks them all
+
+
+def test_a_hold_that_stays_short_ends_busy_after_every_attempt():
+    uow = FakeUnitOfWork(partial_holds=True)
+    work = failing(ATTEMPTS, StockNotAllHeld)
+    with pytest.raises(Busy):
+        uow.run(work)
+    assert work.attempts == ATTEMPTS and uow.commits == 0

@@ -84,7 +84,12 @@ class PostgresUnitOfWork(UnitOfWork):
             return TryAgain(str(error), Busy("the cart kept changing; try again"))
         if isinstance(error, StockNotAllHeld):
             self._lock_all_stock = True
-            return TryAgain("the bucket held fell short: again, holding them all", error)
+            # Out of attempts only if N kept changing under every run (set_product_stock): busy,
+            # never a 500.
+            return TryAgain(
+                "the bucket held fell short: again, holding them all",
+                Busy("the product's stock kept changing; try again"),
+            )
         code = db.sqlstate(error)
         if code in db.RETRYABLE_SQLSTATES:
             return TryAgain(f"SQLSTATE {code}", error, backoff=True)
