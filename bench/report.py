@@ -342,7 +342,7 @@ def chart(path: Path, load: list[dict], cold: list[dict]) -> None:
     for axis in axes[:2]:
         axis.set_xticks(range(len(scenarios)), scenarios, rotation=35, ha="right", fontsize=7)
     axes[0].legend(fontsize=7)
-    axes[1].legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08))
+    axes[1].legend(fontsize=7, ncol=3, loc="upper right")
     if cold:
         functions = list(dict.fromkeys(r["function"] for r in cold))
         for i, implementation in enumerate(("ours", "baseline")):
@@ -410,6 +410,15 @@ def buckets_chart(path: Path, report: dict) -> None:
     if loopback:
         ns, rates = zip(*loopback, strict=True)
         axis.plot(ns, rates, "s", color=COLORS["ours"], alpha=0.5, label="ours, loopback")
+    spread = load.get(("spread", "ours"))
+    if spread:  # no shared row at all: what the functions' CPU allows on this machine
+        axis.axhline(
+            spread["rate"],
+            color=COLORS["ours"],
+            linestyle=":",
+            alpha=0.6,
+            label=f"ours, spread on loopback ({spread['rate']:.0f} req/s, no shared row)",
+        )
     axis.set_xscale("log", base=2)
     ns = [p["buckets"] for p in points]
     axis.set_xticks(ns, [str(n) for n in ns])
