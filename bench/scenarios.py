@@ -321,7 +321,14 @@ def overload(url: str, tokens: Path, knobs: Knobs, label: str) -> tuple[list[dic
         "ours",
         clients=knobs.overload_clients,
     )
-    r["note"] = "; ".join(filter(None, (shares(r.get("statuses", {})), r["note"])))
+    statuses = r.get("statuses", {})
+    total = sum(statuses.values()) or 1
+    named = ", ".join(
+        f"{key} {100 * statuses.get(key, 0) / total:.1f}%"
+        for key in ("503 busy_try_again", "429 rate_limited")
+    )
+    r["note"] = "; ".join(filter(None, (named, f"answers: {shares(statuses)}", r["note"])))
+    print(f"    {named}", flush=True)
     return [r], failures
 
 
