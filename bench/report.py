@@ -20,6 +20,10 @@ def load_table(rows: list[dict]) -> list[str]:
     ]
     for r in rows:
         note = r.get("note", "")
+        if r.get("wal_bytes_per_add"):
+            note = "; ".join(
+                filter(None, (note, f"WAL {r['wal_bytes_per_add'] / 1000:.1f} kB/add"))
+            )
         if "proxy_cpu" in r:
             note = "; ".join(filter(None, (note, f"proxy CPU {r['proxy_cpu']:.2f} s/s")))
         load = f"{r['load']:.1f}" if "load" in r else ""

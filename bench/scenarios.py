@@ -84,6 +84,12 @@ def _measured(run: Callable[[float], Result], knobs: Knobs, meter: Meter | None)
     return {"result": result, "extra": extra}
 
 
+def wal_per_add(before: dict, after: dict, taken: int) -> float:
+    """WAL the server wrote between two `stack.units` readings, per unit taken (each add here
+    takes 1): what a drop's adds cost the primary's WAL, and its replicas and archive."""
+    return (after["wal"] - before["wal"]) / taken if taken > 0 else 0.0
+
+
 def adds(
     url: str,
     target: stack.Target,
@@ -112,12 +118,14 @@ def adds(
     # server completes but nobody reads. The invariant is that no unit is lost or doubled.
     ok = taken == carted
     check = f"stock taken {taken} {'=' if ok else '!='} units in carts {carted}"
+    wal = wal_per_add(before, after, taken)
     statuses = result.extra.get("statuses", {})
     refused = ", ".join(f"{k} {n}" for k, n in sorted(statuses.items()) if not k.startswith("2"))
     cpu = measured["extra"].get("proxy_cpu")
     print(
         f"  {label:24} {implementation:9} {result.rate:7.0f} req/s  p99 {result.p99_ms:6.0f} ms"
-        f"  {check} (non-2xx: {refused or 'none'}; socket errors {result.socket_errors})"
+        f"  {check}, WAL {wal / 1000:.1f} kB each (non-2xx: {refused or 'none'};"
+        f" socket errors {result.socket_errors})"
         f"{'' if cpu is None else f'; proxy CPU {cpu:.2f} s/s'}"
         f"{'' if ok else '  CHECK FAILED'}",
         flush=True,
@@ -129,6 +137,7 @@ def adds(
             implementation,
             result,
             "" if ok else "CHECK FAILED",
+            wal_bytes_per_add=wal,
             **measured["extra"],
             **extra,
         ),
@@ -238,6 +247,8 @@ def ceilings(
         taken, carted = before["stock"] - after["stock"], after["in_carts"] - before["in_carts"]
         ok = taken == carted and result.non_2xx == 0
         check = f"stock taken {taken} {'=' if taken == carted else '!='} units in carts {carted}"
+        wal = wal_per_add(before, after, taken)
+        check += f", WAL {wal / 1000:.1f} kB each"
         cpu = measured["extra"].get("proxy_cpu")
         print(
             f"  {name:24} {'ceiling':9} {result.rate:7.0f} tx/s   p99 {result.p99_ms:6.0f} ms"
@@ -249,7 +260,9 @@ def ceilings(
         if not ok:
             failures.append(f"{name}/ceiling: {check}, failed transactions {result.non_2xx}")
         note = "pgbench -M prepared, same SQL" + ("" if ok else "; CHECK FAILED")
-        rows.append(row(name, "ceiling", result, note, **measured["extra"], **extra))
+        rows.append(
+            row(name, "ceiling", result, note, wal_bytes_per_add=wal, **measured["extra"], **extra)
+        )
     return rows, failures
 
 

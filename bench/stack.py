@@ -94,7 +94,8 @@ def admin(url: str):
 
 def units(url: str, product: int | None = None) -> dict[str, int]:
     """Where the units are (of every product, or of one): left in stock (over all buckets),
-    held in carts, sold in orders."""
+    held in carts, sold in orders; and the server's WAL position in bytes (`wal`), so a
+    scenario can tell how much WAL its adds wrote."""
     with admin(url) as conn:
         row = conn.execute(
             text(
@@ -105,11 +106,17 @@ def units(url: str, product: int | None = None) -> dict[str, int]:
                 " (select coalesce(sum(quantity), 0) from cart_items"
                 "  where product_id = cast(:p as bigint) or cast(:p as bigint) is null),"
                 " (select coalesce(sum(quantity), 0) from order_items"
-                "  where product_id = cast(:p as bigint) or cast(:p as bigint) is null)"
+                "  where product_id = cast(:p as bigint) or cast(:p as bigint) is null),"
+                " pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
             ),
             {"p": product},
         ).one()
-    return {"stock": int(row[0]), "in_carts": int(row[1]), "ordered": int(row[2])}
+    return {
+        "stock": int(row[0]),
+        "in_carts": int(row[1]),
+        "ordered": int(row[2]),
+        "wal": int(row[3]),
+    }
 
 
 def set_stock(url: str, product: int, units: int, buckets: int | None = None) -> None:
