@@ -24,6 +24,9 @@ def load_table(rows: list[dict]) -> list[str]:
             note = "; ".join(
                 filter(None, (note, f"WAL {r['wal_bytes_per_add'] / 1000:.1f} kB/add"))
             )
+        if r.get("db_cpu_ms_per_add"):
+            cpu = f"DB CPU {r['db_cpu_ms_per_add']:.2f} ms/add"
+            note = "; ".join(filter(None, (note, cpu)))
         if "proxy_cpu" in r:
             note = "; ".join(filter(None, (note, f"proxy CPU {r['proxy_cpu']:.2f} s/s")))
         load = f"{r['load']:.1f}" if "load" in r else ""

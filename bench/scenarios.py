@@ -90,6 +90,14 @@ def wal_per_add(before: dict, after: dict, taken: int) -> float:
     return (after["wal"] - before["wal"]) / taken if taken > 0 else 0.0
 
 
+def database_cpu_per_add(before: float | None, taken: int) -> dict:
+    """The database's CPU milliseconds per unit taken since `before` (empty when unknown)."""
+    after = stack.database_cpu_seconds()
+    if before is None or after is None or taken <= 0:
+        return {}
+    return {"db_cpu_ms_per_add": 1000 * (after - before) / taken}
+
+
 def adds(
     url: str,
     target: stack.Target,
@@ -105,7 +113,7 @@ def adds(
     """One add-item load (warm-up, then measured) and its check: stock taken (over all
     buckets) == units put in carts."""
     users, products = shape
-    before = stack.units(url)
+    before, cpu_before = stack.units(url), stack.database_cpu_seconds()
     measured = _measured(
         lambda s: load.wrk_add_items(target, tokens, users, products, clients or knobs.clients, s),
         knobs,
@@ -119,12 +127,16 @@ def adds(
     ok = taken == carted
     check = f"stock taken {taken} {'=' if ok else '!='} units in carts {carted}"
     wal = wal_per_add(before, after, taken)
+    cpu_used = database_cpu_per_add(cpu_before, taken)
+    cpu_note = f", DB CPU {cpu_used['db_cpu_ms_per_add']:.2f} ms" if cpu_used else ""
     statuses = result.extra.get("statuses", {})
     refused = ", ".join(f"{k} {n}" for k, n in sorted(statuses.items()) if not k.startswith("2"))
     cpu = measured["extra"].get("proxy_cpu")
     print(
         f"  {label:24} {implementation:9} {result.rate:7.0f} req/s  p99 {result.p99_ms:6.0f} ms"
-        f"  {check}, WAL {wal / 1000:.1f} kB each (non-2xx: {refused or 'none'};"
+        f"  {check}, WAL {wal / 1000:.1f} kB"
+        f"{cpu_note} each"
+        f" (non-2xx: {refused or 'none'};"
         f" socket errors {result.socket_errors})"
         f"{'' if cpu is None else f'; proxy CPU {cpu:.2f} s/s'}"
         f"{'' if ok else '  CHECK FAILED'}",
@@ -138,6 +150,7 @@ def adds(
             result,
             "" if ok else "CHECK FAILED",
             wal_bytes_per_add=wal,
+            **cpu_used,
             **measured["extra"],
             **extra,
         ),
@@ -234,7 +247,7 @@ def ceilings(
     rows, failures = [], []
     for scenario in shapes:
         users, products = SHAPES[scenario]
-        before = stack.units(url)
+        before, cpu_before = stack.units(url), stack.database_cpu_seconds()
         measured = _measured(
             lambda s, users=users, products=products: ceiling.pgbench(
                 url, users, products, knobs.clients, s
@@ -248,7 +261,11 @@ def ceilings(
         ok = taken == carted and result.non_2xx == 0
         check = f"stock taken {taken} {'=' if taken == carted else '!='} units in carts {carted}"
         wal = wal_per_add(before, after, taken)
-        check += f", WAL {wal / 1000:.1f} kB each"
+        cpu_used = database_cpu_per_add(cpu_before, taken)
+        check += f", WAL {wal / 1000:.1f} kB"
+        if cpu_used:
+            check += f", DB CPU {cpu_used['db_cpu_ms_per_add']:.2f} ms"
+        check += " each"
         cpu = measured["extra"].get("proxy_cpu")
         print(
             f"  {name:24} {'ceiling':9} {result.rate:7.0f} tx/s   p99 {result.p99_ms:6.0f} ms"
@@ -261,7 +278,16 @@ def ceilings(
             failures.append(f"{name}/ceiling: {check}, failed transactions {result.non_2xx}")
         note = "pgbench -M prepared, same SQL" + ("" if ok else "; CHECK FAILED")
         rows.append(
-            row(name, "ceiling", result, note, wal_bytes_per_add=wal, **measured["extra"], **extra)
+            row(
+                name,
+                "ceiling",
+                result,
+                note,
+                wal_bytes_per_add=wal,
+                **cpu_used,
+                **measured["extra"],
+                **extra,
+            )
         )
     return rows, failures
 

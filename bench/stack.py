@@ -119,6 +119,29 @@ def units(url: str, product: int | None = None) -> dict[str, int]:
     }
 
 
+def database_cpu_seconds() -> float | None:
+    """CPU time (user + system) the embedded PostgreSQL has used so far: its postmaster, the
+    backends still running, and those it has reaped. None when the bench runs against another
+    server (DATABASE_URL), whose processes this machine may not see."""
+    pid_file = database.DATA_DIR / "pg" / "postmaster.pid"
+    if os.environ.get("DATABASE_URL") or not pid_file.exists():
+        return None
+    postmaster = int(pid_file.read_text().split()[0])
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry.name) == postmaster:  # its own time, and its reaped children's
+            ticks += sum(int(f) for f in fields[11:15])
+        elif int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def set_stock(url: str, product: int, units: int, buckets: int | None = None) -> None:
     """The operators' way (sql/16_stock_buckets.sql), as the owner: `units` available, spread
     over `buckets` (None: N unchanged)."""
