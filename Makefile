@@ -24,7 +24,7 @@ help:
 	@echo "             (LOCK_FLAGS=--upgrade for the newest versions; see docs/deploy.md)"
 	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
 	@echo "make bench - load, a drop on one product (buckets, sold out, overload, the sweep),"
-	@echo "             exchanges and cold start, ours beside a FastAPI baseline (~MIN min;"
+	@echo "             exchanges and cold start, ours beside a FastAPI baseline (~8 min;"
 	@echo "             BENCH_SECONDS=10 per run, WORKERS/THREADS/DB_POOL_SIZE; see docs/performance.md)"
 
 $(STAMP): requirements.txt requirements-dev.txt
