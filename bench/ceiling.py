@@ -78,18 +78,24 @@ def one_line(statement: str, lock_all: bool = False) -> str:
     return " ".join(_PARAMETER.sub(bind, _COMMENT.sub("", statement)).split())
 
 
-def add_item_script() -> str:
+def add_item_script(buckets: int = 1) -> str:
     """One add-item transaction as a pgbench script, built from the repository's own SQL.
 
     Variables: users and products (random per transaction, product 1 being the hot one) and
     quantity, all defined on pgbench's command line. A short answer that did not hold every
-    bucket is run once more holding all of them, as the unit of work does.
+    bucket is run once more holding all of them, as the unit of work does. With one bucket it
+    sends the statement a warm instance sends for such a product (the product row alone).
     """
-    from shared.adapters.postgres.carts import ADD_TO_CART, LOCK_CART_AND_PRODUCT
+    from shared.adapters.postgres.carts import (
+        ADD_TO_CART,
+        LOCK_CART_AND_PRODUCT,
+        LOCK_CART_AND_PRODUCT_ROW,
+    )
 
-    if _SELECT_END not in LOCK_CART_AND_PRODUCT:
+    statement = LOCK_CART_AND_PRODUCT_ROW if buckets == 1 else LOCK_CART_AND_PRODUCT
+    if _SELECT_END not in statement:
         raise ValueError("bench/ceiling.py: the lock statement's select list moved")
-    lock = LOCK_CART_AND_PRODUCT.replace(_SELECT_END, _DECISION + _SELECT_END, 1)
+    lock = statement.replace(_SELECT_END, _DECISION + _SELECT_END, 1)
     write = one_line(ADD_TO_CART) + ";"
     return "\n".join(
         [
@@ -130,11 +136,13 @@ def connection_args(database_url: str) -> tuple[list[str], dict]:
     return args + [url.database], env
 
 
-def pgbench(database_url: str, users: int, products: int, clients: int, seconds: float) -> Result:
+def pgbench(
+    database_url: str, users: int, products: int, clients: int, seconds: float, buckets: int = 1
+) -> Result:
     connect, env = connection_args(database_url)
     with tempfile.TemporaryDirectory() as logs:
         script = Path(logs) / "add_item.sql"
-        script.write_text(add_item_script())
+        script.write_text(add_item_script(buckets))
         command = [
             str(pgbench_binary()),
             "--no-vacuum",

@@ -250,7 +250,7 @@ def ceilings(
         before, cpu_before = stack.units(url), stack.database_cpu_seconds()
         measured = _measured(
             lambda s, users=users, products=products: ceiling.pgbench(
-                url, users, products, knobs.clients, s
+                url, users, products, knobs.clients, s, extra.get("buckets", 1)
             ),
             knobs,
             meter,

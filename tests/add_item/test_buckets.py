@@ -129,3 +129,38 @@ def test_a_bucket_taken_from_while_waiting_is_never_the_last_word(
         assert error["code"] == "insufficient_stock" and "2 in stock" in error["message"]
     assert admin.buckets(product) == buckets_after
     assert admin.in_cart(user, product) == (4 if status == 200 else 0)
+
+
+def lock_statements_sent(caplog) -> list[str]:
+    """Which lock statement each add sent: the one for buckets, or the one for a single row."""
+    sent = []
+    for record in caplog.records:
+        message = record.getMessage()
+        if record.name == "shared.sql" and "insert into carts" in message:
+            sent.append("buckets" if "skip locked" in message else "row")
+    caplog.clear()
+    return sent
+
+
+def test_a_product_in_one_row_is_locked_by_the_cheaper_statement_once_known(
+    client, new_user, admin, caplog, env
+):
+    """The bucket statement's plan costs two to three times the server time even when it skips
+    every bucket phase; a warm instance that has seen N = 1 locks the row the old way."""
+    single = admin.create_product(stock=10)
+    split = admin.create_product(stock=16, buckets=8)
+    _, token = new_user()
+    caplog.set_level("DEBUG", logger="shared.sql")
+    caplog.clear()
+    for _ in range(3):
+        for product in (single, split):
+            assert post(client("add_item"), token, {"product_id": product}).status_code == 200
+    # The first add of each runs the bucket statement; then the row for the single one.
+    assert lock_statements_sent(caplog) == ["buckets", "buckets"] + ["row", "buckets"] * 2
+    # An operator splits the product in the middle of the drop: the hint is stale once.
+    admin.execute("select public.set_product_stock(:p, 20, 4)", p=single)
+    assert post(client("add_item"), token, {"product_id": single}).status_code == 200
+    assert lock_statements_sent(caplog) == ["row", "buckets"]  # the second run holds buckets
+    assert admin.stock(single) == 19
+    assert post(client("add_item"), token, {"product_id": single}).status_code == 200
+    assert lock_statements_sent(caplog) == ["buckets"]

@@ -24,15 +24,23 @@ import uuid
 
 from shared.adapters.postgres.connection import Session
 from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER, IdempotencyRecords
-from shared.adapters.postgres.stock import LOCK_STOCK, MOVE_STOCK, held_product, stock_moves
+from shared.adapters.postgres.stock import (
+    LOCK_ONE_BUCKET,
+    LOCK_STOCK,
+    MOVE_STOCK,
+    SINGLE_BUCKET,
+    held_product,
+    stock_moves,
+)
 from shared.domain import Cart, CartItem, Product
 
 # A cart is only touched for a fresh claim: a replay locks nothing but its key. Referring to
 # `claimed` from the cart's INSERT runs the claim before the cart lock; the stock laterals refer
 # to `cart.id`, which keeps them after it whatever plan is chosen. `seen` is the cart as the
-# snapshot saw it, read beside the lock for the stale check.
-LOCK_CART_AND_PRODUCT = f"""
-with {CLAIM_KEY}, cart as (
+# snapshot saw it, read beside the lock for the stale check. `{stock}` is one of stock.py's two
+# ways to lock the product's stock: its row alone (N = 1) or its buckets.
+_LOCK_TEMPLATE = """
+with {claim}, cart as (
   insert into carts as c (user_id, expires_at)
   select :user_id, now() + make_interval(mins => cast(:ttl_minutes as integer))
   where not exists (select from claimed where claimed.status is not null)
@@ -44,7 +52,8 @@ select claimed.status, claimed.response, claimed.fingerprint,
        cart.rate_tokens, cart.rate_counted_at, now() as now,
        product.id, product.name, product.price_cents, product.max_per_customer,
        held.buckets, held.units, held.complete,
-       line.quantity as in_cart, others.lines, others.units, ordered.units
+       line.quantity as in_cart, others.lines, others.units, ordered.units,
+       coalesce(held.n, product.stock_buckets) as buckets
 from (select) as one
 left join claimed on true
 left join cart on true
@@ -53,7 +62,7 @@ left join lateral (
   select count(*) as lines, coalesce(sum(quantity), 0) as units from cart_items
   where cart_id = cart.id and product_id <> :product_id
 ) others on true
-{LOCK_STOCK}
+{stock}
 left join lateral (
   select coalesce(sum(oi.quantity), 0) as units
   from orders o join order_items oi on oi.order_id = o.id
@@ -67,6 +76,8 @@ left join lateral (
   for update
 ) line on true
 """
+LOCK_CART_AND_PRODUCT = _LOCK_TEMPLATE.format(claim=CLAIM_KEY, stock=LOCK_STOCK)
+LOCK_CART_AND_PRODUCT_ROW = _LOCK_TEMPLATE.format(claim=CLAIM_KEY, stock=LOCK_ONE_BUCKET)
 
 # What the lock statement read too early when it had waited for the cart: read again, now that
 # the cart is held, so no other command of this customer can change any of it.
@@ -142,22 +153,23 @@ class CartRepository:
         self, user_id: uuid.UUID, product_id: int, units_needed: int
     ) -> tuple[Cart, Product | None]:
         """Raises `Replayed` or `IdempotencyKeyReused` when the key already has an answer."""
+        params = {
+            "user_id": user_id,
+            "product_id": product_id,
+            "ttl_minutes": self._ttl_minutes,
+            **self._idempotency.claim_params(),
+        }
+        if product_id in SINGLE_BUCKET and not self._lock_all_stock:
+            statement = LOCK_CART_AND_PRODUCT_ROW
+        else:
+            statement = LOCK_CART_AND_PRODUCT
+            params.update(needed=units_needed, lock_all=self._lock_all_stock)
         (status, response, stored_fingerprint, cart_id, stale, tokens, counted_at, now), rest = (
-            _split(
-                self._session.row(
-                    LOCK_CART_AND_PRODUCT,
-                    user_id=user_id,
-                    product_id=product_id,
-                    ttl_minutes=self._ttl_minutes,
-                    needed=units_needed,
-                    lock_all=self._lock_all_stock,
-                    **self._idempotency.claim_params(),
-                ),
-                8,
-            )
+            _split(self._session.row(statement, **params), 8)
         )
         self._idempotency.check_claim(status, response, stored_fingerprint)
-        *found, in_cart, other_lines, other_units, ordered = rest
+        *found, in_cart, other_lines, other_units, ordered, buckets = rest
+        SINGLE_BUCKET.saw(product_id, buckets)
         product = held_product(*found)
         if stale:
             limited = product is not None and product.max_per_customer is not None

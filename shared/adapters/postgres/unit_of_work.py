@@ -14,6 +14,7 @@ from shared.adapters.postgres.expired_carts import ExpiredCartsRepository
 from shared.adapters.postgres.idempotency import IdempotencyRecords
 from shared.adapters.postgres.orders import OrderRepository
 from shared.adapters.postgres.outbox import OutboxRepository
+from shared.adapters.postgres.stock import BucketsNotLocked
 from shared.config import settings
 from shared.domain import StockNotAllHeld
 from shared.errors import Busy, DatabaseUnavailable
@@ -82,6 +83,8 @@ class PostgresUnitOfWork(UnitOfWork):
         """
         if isinstance(error, StaleRead):
             return TryAgain(str(error), Busy("the cart kept changing; try again"))
+        if isinstance(error, BucketsNotLocked):
+            return TryAgain(str(error), Busy("the product's stock kept moving; try again"))
         if isinstance(error, StockNotAllHeld):
             self._lock_all_stock = True
             # Out of attempts only if N kept changing under every run (set_product_stock): busy,
