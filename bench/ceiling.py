@@ -35,6 +35,7 @@ _BOUND_AS_SQL = {
     "needed": "cast(:quantity as integer)",
     "cart_id": ":g_cart_id",  # from the lock statement's answer
     "stock_moves": ":g_moves",  # the domain's split, computed beside the lock (below)
+    "units": "(-cast(:quantity as integer))",  # one bucket: the product row alone
     "rate_tokens": "10",
     "rate_counted_at": ":g_now",
 }
@@ -88,15 +89,17 @@ def add_item_script(buckets: int = 1) -> str:
     """
     from shared.adapters.postgres.carts import (
         ADD_TO_CART,
+        ADD_TO_CART_ROW,
         LOCK_CART_AND_PRODUCT,
         LOCK_CART_AND_PRODUCT_ROW,
     )
 
-    statement = LOCK_CART_AND_PRODUCT_ROW if buckets == 1 else LOCK_CART_AND_PRODUCT
+    one_row = buckets == 1
+    statement = LOCK_CART_AND_PRODUCT_ROW if one_row else LOCK_CART_AND_PRODUCT
     if _SELECT_END not in statement:
         raise ValueError("bench/ceiling.py: the lock statement's select list moved")
     lock = statement.replace(_SELECT_END, _DECISION + _SELECT_END, 1)
-    write = one_line(ADD_TO_CART) + ";"
+    write = one_line(ADD_TO_CART_ROW if one_row else ADD_TO_CART) + ";"
     return "\n".join(
         [
             "\\set u random(1, :users)",

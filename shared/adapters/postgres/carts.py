@@ -27,6 +27,7 @@ from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER, Idempo
 from shared.adapters.postgres.stock import (
     LOCK_ONE_BUCKET,
     LOCK_STOCK,
+    MOVE_ROW,
     MOVE_STOCK,
     SINGLE_BUCKET,
     held_product,
@@ -40,15 +41,23 @@ from shared.domain import Cart, CartItem, Product
 # snapshot saw it, read beside the lock for the stale check. `{stock}` is one of stock.py's two
 # ways to lock the product's stock: its row alone (N = 1) or its buckets.
 _LOCK_TEMPLATE = """
-with {claim}, cart as (
+with {claim}, created as (
+  -- A new cart is inserted; an existing one is locked without writing a row version (WHERE
+  -- false locks the conflicting row, updates nothing and returns nothing): the write statement
+  -- updates it once, only for a command that succeeds.
   insert into carts as c (user_id, expires_at)
   select :user_id, now() + make_interval(mins => cast(:ttl_minutes as integer))
   where not exists (select from claimed where claimed.status is not null)
-  on conflict (user_id) do update set version = c.version + 1
+  on conflict (user_id) do update set version = c.version where false
   returning c.id, c.version, c.rate_tokens, c.rate_counted_at
 )
 select claimed.status, claimed.response, claimed.fingerprint,
-       cart.id as cart_id, coalesce(seen.version, -1) <> cart.version - 1 as stale,
+       cart.id as cart_id,
+       -- The snapshot saw another cart than the one held: it waited for a command of the same
+       -- customer (or the cart was swept and made anew, or made by a twin first command).
+       case when claimed.status is not null then false
+            when created.id is not null then seen.version is not null
+            else cart.id is null or seen.version is distinct from cart.version end as stale,
        cart.rate_tokens, cart.rate_counted_at, now() as now,
        product.id, product.name, product.price_cents, product.max_per_customer,
        held.buckets, held.units, held.complete,
@@ -56,7 +65,18 @@ select claimed.status, claimed.response, claimed.fingerprint,
        coalesce(held.n, product.stock_buckets) as buckets
 from (select) as one
 left join claimed on true
-left join cart on true
+left join created on true
+left join lateral (
+  -- The existing cart's latest row (already locked above: no wait), or the new one.
+  select * from (
+    select c.id, c.version, c.rate_tokens, c.rate_counted_at from carts c
+    where c.user_id = :user_id and created.id is null and claimed.status is null
+    for no key update
+  ) existing
+  union all
+  select created.id, created.version, created.rate_tokens, created.rate_counted_at
+  where created.id is not null
+) cart on true
 left join lateral (select version from carts where user_id = :user_id) seen on true
 left join lateral (
   select count(*) as lines, coalesce(sum(quantity), 0) as units from cart_items
@@ -103,15 +123,15 @@ left join lateral (
 # The reservation and the rate-limit state, renewed by a command that succeeds.
 RENEW_CART = """
 renewed as (
-  update carts set updated_at = now(),
+  update carts set updated_at = now(), version = version + 1,
     expires_at = now() + make_interval(mins => cast(:ttl_minutes as integer)),
     rate_tokens = cast(:rate_tokens as real),
     rate_counted_at = cast(:rate_counted_at as timestamptz)
   where id = :cart_id
 )"""
 
-ADD_TO_CART = f"""
-with {STORE_ANSWER}, {MOVE_STOCK}, {RENEW_CART}
+_ADD_TEMPLATE = """
+with {answer}, {stock}, {renew}
 insert into cart_items as ci (cart_id, product_id, quantity)
 values (:cart_id, :product_id, :quantity)
 on conflict (cart_id, product_id) do update set quantity = ci.quantity + excluded.quantity
@@ -119,8 +139,8 @@ returning ci.quantity
 """
 
 # Exactly one of the two line CTEs matches the locked row: it shrinks, or it goes.
-_REMOVE_FROM_CART = f"""
-with {STORE_ANSWER}, {MOVE_STOCK}, {RENEW_CART}, shrunk as (
+_REMOVE_TEMPLATE = """
+with {answer}, {stock}, {renew}, shrunk as (
   update cart_items set quantity = quantity - :returned
   where cart_id = :cart_id and product_id = :product_id and quantity > :returned
   returning quantity
@@ -130,6 +150,13 @@ with {STORE_ANSWER}, {MOVE_STOCK}, {RENEW_CART}, shrunk as (
 )
 select coalesce((select quantity from shrunk), 0) as quantity
 """
+# Two ways to write the stock, as there are two ways to lock it (stock.py): the units moved per
+# bucket, or (when only bucket 0 moved) the product row alone, as cheap as it always was.
+_PARTS = {"answer": STORE_ANSWER, "renew": RENEW_CART}
+ADD_TO_CART = _ADD_TEMPLATE.format(stock=MOVE_STOCK, **_PARTS)
+ADD_TO_CART_ROW = _ADD_TEMPLATE.format(stock=MOVE_ROW, **_PARTS)
+_REMOVE_FROM_CART = _REMOVE_TEMPLATE.format(stock=MOVE_STOCK, **_PARTS)
+_REMOVE_FROM_CART_ROW = _REMOVE_TEMPLATE.format(stock=MOVE_ROW, **_PARTS)
 
 
 class StaleRead(Exception):
@@ -173,6 +200,8 @@ class CartRepository:
         product = held_product(*found)
         if stale:
             limited = product is not None and product.max_per_customer is not None
+            if cart_id is None:  # made by a twin first command after our snapshot: unseen
+                raise StaleRead(f"the cart of {user_id} was made while this command waited")
             other_lines, other_units, ordered, in_cart = self._session.row(
                 _REREAD_HELD_BY_CART,
                 cart_id=cart_id,
@@ -190,23 +219,26 @@ class CartRepository:
         return cart, product
 
     def save_added(self, cart: Cart, product: Product, quantity: int) -> None:
-        (in_cart,) = self._session.row(
-            ADD_TO_CART, quantity=quantity, **self._write_params(cart, product)
-        )
+        statement, params = self._write(ADD_TO_CART, ADD_TO_CART_ROW, cart, product)
+        (in_cart,) = self._session.row(statement, quantity=quantity, **params)
         if in_cart != cart.quantity_of(product.id):
             raise StaleRead(f"cart {cart.id} line {product.id}: read before a concurrent insert")
 
     def save_removed(self, cart: Cart, product: Product, returned: int) -> None:
-        self._session.row(_REMOVE_FROM_CART, returned=returned, **self._write_params(cart, product))
+        statement, params = self._write(_REMOVE_FROM_CART, _REMOVE_FROM_CART_ROW, cart, product)
+        self._session.row(statement, returned=returned, **params)
 
-    def _write_params(self, cart: Cart, product: Product) -> dict:
-        return {
+    def _write(self, buckets: str, row: str, cart: Cart, product: Product) -> tuple[str, dict]:
+        params = {
             "cart_id": cart.id,
             "product_id": product.id,
-            "stock_moves": stock_moves(product),
             **renewal_params(cart, self._ttl_minutes),
             **self._idempotency.answer_params(cart.user_id),
         }
+        moved = {bucket: units for bucket, units in product.changes.items() if units}
+        if set(moved) <= {0}:
+            return row, {**params, "units": moved.get(0, 0)}
+        return buckets, {**params, "stock_moves": stock_moves(product)}
 
 
 def renewal_params(cart: Cart, ttl_minutes: int) -> dict:

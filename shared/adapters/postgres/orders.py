@@ -15,16 +15,16 @@ from shared.adapters.postgres.connection import Session
 from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER, IdempotencyRecords
 from shared.domain import Cart, CartItem, Order, Product
 
-# The cart is locked by the UPDATE that bumps its version (carts.py); `now()` is the
-# transaction's timestamp, which is also the order's created_at, so the answer is complete
-# before the write. The reservation is renewed by the write only (the rate-limit state also by a
-# refusal stored under a key: idempotency.py).
+# The cart is locked first (carts.py's order), without writing a row version: the write statement
+# bumps its version and renews the reservation, for a checkout that succeeds (the rate-limit
+# state also by a refusal stored under a key: idempotency.py). `now()` is the transaction's
+# timestamp, which is also the order's created_at, so the answer is complete before the write.
 _LOCK_CART_FOR_CHECKOUT = f"""
 with {CLAIM_KEY}, cart as (
-  update carts set version = version + 1
+  select id, rate_tokens, rate_counted_at from carts
   where user_id = :user_id
     and not exists (select from claimed where claimed.status is not null)
-  returning id, rate_tokens, rate_counted_at
+  for no key update
 ), lines as (
   select ci.product_id, ci.quantity from cart_items ci, cart
   where ci.cart_id = cart.id

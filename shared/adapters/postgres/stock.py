@@ -187,6 +187,13 @@ moves as (
 )"""
 
 
+# The same when only bucket 0 moved: the product row alone, as commands always wrote it.
+MOVE_ROW = """
+moved as (
+  update products set stock = stock + :units where id = :product_id
+)"""
+
+
 def held_product(
     product_id, name, price_cents, max_per_customer, buckets, units, complete
 ) -> Product | None:
