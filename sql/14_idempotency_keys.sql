@@ -1,6 +1,7 @@
 -- Idempotency keys: the first completed response to (user, Idempotency-Key), stored in the same
 -- transaction as the command's writes, so a retry gets it back instead of applying it twice.
--- A row is only ever committed with its response: the claim and the store are one transaction.
+-- A row is only ever committed with its response: a command's claim and its answer share one
+-- transaction, and a refusal's answer is inserted whole once the command rolled back.
 create table if not exists public.idempotency_keys (
   user_id     uuid not null,
   key         text not null check (key ~ '^[A-Za-z0-9._:-]{1,255}$'),

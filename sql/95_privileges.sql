@@ -21,8 +21,8 @@ grant select, insert (user_id, expires_at), update (updated_at, expires_at), del
 grant select, insert, update (quantity), delete on public.cart_items to shop_functions;
 grant select, insert on public.orders to shop_functions;
 grant insert on public.order_items to shop_functions;
-grant select, insert (user_id, key, fingerprint), update (key, status, response), delete
-  on public.idempotency_keys to shop_functions;
+grant select, insert (user_id, key, fingerprint, status, response), update (key, status, response),
+  delete on public.idempotency_keys to shop_functions;
 grant select, insert (event_type, order_id, correlation_id, payload),
   update (attempts, sent_at, last_error) on public.outbox to shop_functions;
 

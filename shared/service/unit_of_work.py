@@ -68,8 +68,8 @@ class UnitOfWork(abc.ABC):
     def run(self, work: Callable[[UnitOfWork], T], key: IdempotencyKey | None = None) -> T:
         """`work(uow)` in a fresh transaction, again (up to ATTEMPTS) when the adapter says so.
 
-        A domain refusal rolls back, except that its answer is stored under the request's key
-        when the error table says so (shared/errors.py), and committed on its own.
+        A domain refusal rolls back whole; when the error table says so (shared/errors.py) its
+        answer is then stored under the request's key, in a transaction of its own.
         """
         try:
             return self._attempts(work, key)
@@ -80,12 +80,12 @@ class UnitOfWork(abc.ABC):
         for attempt in range(1, ATTEMPTS + 1):
             self.key = key
             try:
-                with self:
-                    try:
+                try:
+                    with self:
                         return work(self)
-                    except DomainError as refusal:
-                        self._store_refusal(refusal)
-                        raise
+                except DomainError as refusal:
+                    self._store_refusal(refusal)
+                    raise
             except (DomainError, Replayed, IdempotencyKeyReused):
                 raise
             except Exception as error:
@@ -103,7 +103,16 @@ class UnitOfWork(abc.ABC):
         raise AssertionError("unreachable")
 
     def _store_refusal(self, refusal: DomainError) -> None:
+        """Store the refusal as the key's answer, after the command's transaction rolled back.
+
+        Not in that transaction: committing there would also commit what its lock statement
+        wrote (the cart it created or refreshed), and a refused command writes nothing but its
+        key. A retry of the same key may have run in between (it waited on our claim, which the
+        rollback dropped): then its answer is the key's answer, and `store` raises `Replayed`.
+        """
         answer = errors.stored_answer(refusal)
-        if answer is not None and self.key is not None and self.idempotency.claimed:
+        if answer is None or self.key is None:
+            return
+        with self:
             self.idempotency.store(*answer)
             self.commit()

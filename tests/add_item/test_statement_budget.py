@@ -39,7 +39,9 @@ def test_keyed_commands_send_the_same_four_statements(client, new_user, admin, s
         assert statements() == ["BEGIN", "WITH", "WITH", "COMMIT"]
 
 
-def test_a_keyed_refusal_stores_its_answer_in_one_statement(client, new_user, admin, statements):
+def test_a_keyed_refusal_rolls_back_then_stores_its_answer(client, new_user, admin, statements):
+    """The command's transaction rolls back whole (it created the cart), then the answer is
+    inserted in a transaction of its own: a refusal writes nothing but its key."""
     product = admin.create_product(stock=1)
     _, token = new_user()
     statements()
@@ -50,7 +52,7 @@ def test_a_keyed_refusal_stores_its_answer_in_one_statement(client, new_user, ad
         **{"Idempotency-Key": "r"},
     )
     assert response.status_code == 409
-    assert statements() == ["BEGIN", "WITH", "UPDATE", "COMMIT"]
+    assert statements() == ["BEGIN", "WITH", "ROLLBACK", "BEGIN", "INSERT", "COMMIT"]
 
 
 def test_a_replay_locks_only_its_key_and_rolls_back(client, new_user, admin, statements):

@@ -5,7 +5,8 @@ CONFLICT DO UPDATE, which waits for a transaction still holding it and then retu
 touches the cart only when the key is fresh; the write statement stores the answer in the same
 statement as the writes. Without a key the same statements run with `idempotency_key` null.
 So the SQL below is two fragments that carts.py and orders.py splice into their statements, and
-one statement of its own, for a refusal (nothing else is written then).
+the statements of a refusal's answer, stored in a transaction of its own once the command's
+transaction rolled back (shared/service/unit_of_work.py says why).
 """
 
 from __future__ import annotations
@@ -33,8 +34,16 @@ stored as (
   where user_id = :user_id and key = cast(:idempotency_key as text)
 )"""
 
+# Waits for a transaction that claimed the key meanwhile; returns nothing when one answered.
 _STORE_REFUSAL = """
-update idempotency_keys set status = :answer_status, response = cast(:answer as json)
+insert into idempotency_keys (user_id, key, fingerprint, status, response)
+values (:user_id, :idempotency_key, :fingerprint, :answer_status, cast(:answer as json))
+on conflict (user_id, key) do nothing
+returning status
+"""
+
+_ANSWER_OF_KEY = """
+select status, response, fingerprint from idempotency_keys
 where user_id = :user_id and key = :idempotency_key
 """
 
@@ -69,7 +78,19 @@ class IdempotencyRecords:
         return self._params(user_id, 200, self._answer)
 
     def store(self, status: int, body: dict) -> None:
-        self._session.row(_STORE_REFUSAL, **self._params(self._key.user_id, status, body))
+        """The key's first answer is this refusal; or `Replayed` / `IdempotencyKeyReused` when
+        another request with the key answered first."""
+        key = self._key
+        ours = {"user_id": key.user_id, "idempotency_key": key.value}
+        stored = self._session.row(
+            _STORE_REFUSAL,
+            **ours,
+            fingerprint=key.fingerprint,
+            answer_status=status,
+            answer=json.dumps(body),
+        )
+        if stored is None:
+            key.check_claim(*self._session.row(_ANSWER_OF_KEY, **ours))
 
     def _params(self, user_id, status: int, answer: dict | None) -> dict:
         stored = self.claimed
