@@ -8,7 +8,8 @@ NPM_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json 
 NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock.json | cksum | cut -d' ' -f1)
 CHROMIUM   := /usr/bin/chromium
 
-.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench pgbouncer
+.PHONY: help venv run test lint fmt db keys clean frontend browser npm package relay bench pgbouncer \
+	openapi
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
@@ -17,6 +18,7 @@ help:
 	@echo "make keys  - print a fresh ES256 JWKS and a dev token"
 	@echo "make fmt   - format the code with black"
 	@echo "make package - build dist/<function>.zip for AWS Lambda (see docs/deploy.md)"
+	@echo "make openapi - regenerate docs/openapi.json from the code (a test fails when it is stale)"
 	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
 	@echo "make bench - load, exchanges and cold start, ours beside a FastAPI baseline (~4 min;"
 	@echo "             BENCH_SECONDS=10 per run, WORKERS/THREADS/DB_POOL_SIZE; see docs/performance.md)"
@@ -34,11 +36,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-# supabase-js for the page, from the lock file (re-run when the lock file changes).
+# supabase-js for the page and Swagger UI for /functions/v1/docs, from the lock file (re-run when
+# it changes). No install scripts: none is needed, and swagger-ui-dist's dependency @scarf/scarf
+# would report the install to its vendor.
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	@command -v npm >/dev/null || { echo "npm missing: installing Debian's nodejs and npm"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
-	cd frontend && npm ci --no-audit --no-fund
+	cd frontend && npm ci --no-audit --no-fund --ignore-scripts
 	@rm -f frontend/node_modules/.installed-*
 	@touch $@
 
@@ -95,6 +99,9 @@ npm: $(NPM_STAMP)
 
 package: venv
 	$(PY) -m deploy.package
+
+openapi: venv
+	$(PY) -m functions.openapi
 
 relay: venv
 	$(PY) -m devstack.relay

@@ -19,12 +19,12 @@ _function_name: ContextVar[str] = ContextVar("function_name", default="-")
 
 # Anything else (newlines, control characters, huge values) is replaced so logs cannot be forged.
 # `=`, `+` and `/` because API Gateway's request ids are base64.
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+SAFE_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 
 
 def begin_invocation(function_name: str, *incoming_ids: str | None) -> str:
     """Adopt the first safe id offered (the caller's, then the platform's), else mint one."""
-    safe = (i for i in incoming_ids if i and _SAFE_ID.fullmatch(i))
+    safe = (i for i in incoming_ids if i and SAFE_ID.fullmatch(i))
     cid = next(safe, None) or str(uuid.uuid4())
     _correlation_id.set(cid)
     _function_name.set(function_name)

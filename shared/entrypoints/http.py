@@ -21,6 +21,7 @@ import pydantic
 from shared import logs
 from shared.config import log_level
 from shared.entrypoints import auth, cors, requests
+from shared.entrypoints.contract import Contract
 from shared.entrypoints.responses import failure_answer, json_response
 from shared.errors import MethodNotAllowed
 from shared.service import idempotency
@@ -43,9 +44,19 @@ class Call(Generic[Body]):
 Command = Callable[[Call], dict]
 
 
-def command_endpoint(name: str, schema: type[pydantic.BaseModel]):
-    """Turn `command(call) -> dict` into a functions-framework HTTP function."""
+def command_endpoint(
+    name: str,
+    schema: type[pydantic.BaseModel],
+    answer: type[pydantic.BaseModel],
+    refusals: tuple[type[Exception], ...] = (),
+):
+    """Turn `command(call) -> dict` into a functions-framework HTTP function.
+
+    `answer` describes its 200 body and `refusals` the domain errors its use case may raise;
+    both only feed the API document (`endpoint.contract`).
+    """
     logs.configure(log_level())
+    contract = Contract(name, answer, schema, refusals)
 
     def decorate(command: Command) -> Callable[[flask.Request], flask.Response]:
         @functools.wraps(command)
@@ -75,6 +86,7 @@ def command_endpoint(name: str, schema: type[pydantic.BaseModel]):
             )
             return response
 
+        endpoint.contract = contract
         return endpoint
 
     return decorate

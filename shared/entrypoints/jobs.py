@@ -1,7 +1,7 @@
 """The one wrapper for scheduled (and queue-driven) functions: the same correlation id, JSON
 logs and JSON errors as the commands, whichever trigger runs the job.
 
-`job_endpoint(name)` turns `job() -> dict` into an HTTP function (functions-framework, Cloud
+`job_endpoint(name, answer)` turns `job() -> dict` into an HTTP function (functions-framework, Cloud
 Scheduler, `make run`'s minute timer: any method is accepted, schedulers differ);
 `scheduled_handler(endpoint)` gives the same job to AWS Lambda for an EventBridge schedule.
 """
@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 import flask
+import pydantic
 
 from shared import logs
 from shared.config import log_level
+from shared.entrypoints.contract import Contract
 from shared.entrypoints.lambda_adapter import read_settings_at_cold_start
 from shared.entrypoints.responses import failure_answer, json_response
 
@@ -28,7 +30,8 @@ class JobFailed(Exception):
     """Raised to Lambda after the failure was logged, so the platform counts an error."""
 
 
-def job_endpoint(name: str):
+def job_endpoint(name: str, answer: type[pydantic.BaseModel]):
+    """`answer` describes the job's 200 body, for the API document (`endpoint.contract`)."""
     logs.configure(log_level())
 
     def decorate(job: Job) -> Callable[[flask.Request], flask.Response]:
@@ -42,6 +45,7 @@ def job_endpoint(name: str):
             return response
 
         endpoint.job = (name, job)
+        endpoint.contract = Contract(name, answer)
         return endpoint
 
     return decorate

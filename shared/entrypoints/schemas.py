@@ -1,8 +1,19 @@
-"""Request bodies. Strict: "1", 1.5, null and unknown fields are refused, never coerced."""
+"""Request bodies and the answers of every function: the API document is generated from these.
+
+Requests are strict: "1", 1.5, true, null and unknown fields are refused, never coerced. The
+answer models describe what the use cases return; the contract tests hold every answer to them.
+"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a bigint primary key
+Units = Annotated[int, Field(ge=0)]
 
 
 class _Strict(BaseModel):
@@ -12,9 +23,50 @@ class _Strict(BaseModel):
 class CartItemRequest(_Strict):
     """Body of add-item and remove-item."""
 
-    product_id: int = Field(ge=1, le=2**63 - 1)
+    product_id: Id
     quantity: int = Field(default=1, ge=1, le=1000)
 
 
 class CheckoutRequest(_Strict):
     """Checkout takes no fields; an empty object (or no body) is the whole request."""
+
+
+class CartLine(_Strict):
+    """The cart line after the change."""
+
+    product_id: Id
+    quantity: int = Field(ge=0, description="units in the cart now; 0 when the line is gone")
+
+
+class OrderLine(_Strict):
+    product_id: Id
+    name: str
+    quantity: int = Field(ge=1)
+    unit_price_cents: Units
+    line_total_cents: Units
+
+
+class PlacedOrder(_Strict):
+    """The order checkout placed, priced at checkout time."""
+
+    order_id: uuid.UUID
+    status: Literal["placed"]
+    total_cents: Units
+    created_at: datetime
+    lines: list[OrderLine] = Field(min_length=1)
+
+
+class ReleasedCarts(_Strict):
+    """What one run of the expiry sweep gave back and deleted."""
+
+    released_carts: Units
+    released_units: Units
+    deleted_idempotency_keys: Units
+
+
+class RelayedEvents(_Strict):
+    """What one run of the outbox relay sent; `pending` is only counted with no queue set."""
+
+    sent: Units
+    failed: Units
+    pending: Units

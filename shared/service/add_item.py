@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from shared.domain import ProductNotFound, add_item_to_cart
+from shared.domain import InsufficientStock, ProductNotFound, add_item_to_cart
 from shared.service.idempotency import IdempotencyKey
 from shared.service.unit_of_work import UnitOfWork
+
+# The domain refusals this use case may raise: the API document lists them for its route.
+REFUSALS = (ProductNotFound, InsufficientStock)
 
 
 def add_item(
