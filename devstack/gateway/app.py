@@ -14,7 +14,7 @@ import flask
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
-from devstack.gateway import auth, frontend, functions, rest, tokens
+from devstack.gateway import api_docs, auth, frontend, functions, rest, tokens
 
 log = logging.getLogger("devstack.gateway")
 _KEYLESS = ("/auth/v1/.well-known/jwks.json",)
@@ -32,6 +32,7 @@ def create_app(
     anon_key = tokens.anon_key(private_jwk)
     app.register_blueprint(rest.blueprint(engine, private_jwk))
     app.register_blueprint(auth.blueprint(engine, private_jwk, issuer=f"{public_url}/auth/v1"))
+    app.register_blueprint(api_docs.blueprint())
     app.register_blueprint(functions.blueprint(function_ports))
     app.register_blueprint(frontend.blueprint(frontend_dir, config_script(public_url, anon_key)))
 
