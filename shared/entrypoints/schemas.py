@@ -1,7 +1,8 @@
 """Request bodies and the answers of every function: the API document is generated from these.
 
-Requests are strict: "1", 1.5, true, null and unknown fields are refused, never coerced. The
-answer models describe what the use cases return; the contract tests hold every answer to them.
+Requests are strict: "1", 1.5, true, null and unknown fields are refused, never coerced. A whole
+number written as 2.0 is the integer 2, as JSON Schema (and so docs/openapi.json) says. The answer
+models describe what the use cases return; the contract tests hold every answer to them.
 """
 
 from __future__ import annotations
@@ -10,9 +11,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]  # a bigint primary key
+
+def _whole_float_as_int(value: object) -> object:
+    """JSON has one number type: to JSON Schema 2.0 is an integer, so it is taken as 2 (strict
+    validation then refuses 2.5, "2", true and null as before)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+WHOLE = BeforeValidator(_whole_float_as_int)  # after the bounds, so they stay in the schema
+# Ids up to 2^53 - 1: what every JSON client (JavaScript's numbers) holds exactly, and what a
+# whole number written with a fraction (2.0) still says exactly once parsed as a float.
+Id = Annotated[int, Field(ge=1, le=2**53 - 1), WHOLE]
 Units = Annotated[int, Field(ge=0)]
 
 
@@ -24,7 +37,7 @@ class CartItemRequest(_Strict):
     """Body of add-item and remove-item."""
 
     product_id: Id
-    quantity: int = Field(default=1, ge=1, le=1000)
+    quantity: Annotated[int, Field(ge=1, le=1000), WHOLE] = 1
 
 
 class CheckoutRequest(_Strict):
