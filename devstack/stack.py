@@ -81,6 +81,7 @@ class LocalStack:
         function_ports: dict[str, int],
         log_dir: Path | None = None,
         scheduled_ports: dict[str, int] | None = None,
+        function_env: dict[str, str] | None = None,
     ):
         self.database_url, self.private_jwk = database_url, private_jwk
         self.gateway_port, self.function_ports = gateway_port, function_ports
@@ -88,6 +89,7 @@ class LocalStack:
         self.scheduled_ports = scheduled_ports or {}
         self._schedule_stopped = threading.Event()
         self.log_dir = log_dir  # None: logs go to this terminal, as `make run` wants
+        self.function_env = function_env or {}  # settings of the functions' own, over the rest
         self.url = f"http://{HOST}:{gateway_port}"
         self.anon_key = tokens.anon_key(private_jwk)
         self.engine: Engine | None = None
@@ -177,6 +179,7 @@ class LocalStack:
             "SUPABASE_URL": self.url,
             "ALLOWED_ORIGINS": os.environ.get("ALLOWED_ORIGINS", self.url),
             "PYTHONPATH": str(database.ROOT),
+            **self.function_env,
         }
 
     def _start_function(self, target: str, port: int, env: dict) -> subprocess.Popen:
