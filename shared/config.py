@@ -62,6 +62,10 @@ class Settings(BaseModel):
     order_events_queue_url: str | None = None
     outbox_batch_size: Count = 50
     cart_ttl_minutes: Count = 30
+    # CloudWatch's rules for a namespace; one per stage when stages share an account.
+    metrics_namespace: Annotated[str, Field(pattern=r"^[0-9A-Za-z.\-_/#: ]{1,255}$")] = (
+        "ShoppingSystem"
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -131,6 +135,15 @@ def log_level() -> str:
         return settings().log_level
     except ConfigurationError:
         return "INFO"
+
+
+def metrics_namespace() -> str:
+    """Where the figures go; the default while the settings cannot be read (requests then
+    answer 503, and that is a figure worth having)."""
+    try:
+        return settings().metrics_namespace
+    except ConfigurationError:
+        return Settings.model_fields["metrics_namespace"].default
 
 
 def _secret(name: str) -> str | None:

@@ -14,6 +14,11 @@ from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
+# CloudWatch's Embedded Metric Format puts its metadata in a member named `_aws`, and the JSON
+# formatter leaves out every extra field whose name starts with `_`: so it travels as `aws` and
+# is renamed on the way out (shared/entrypoints/emf.py).
+EMF_METADATA = "aws"
+
 _correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
 _function_name: ContextVar[str] = ContextVar("function_name", default="-")
 
@@ -66,7 +71,7 @@ def configure(level: str = "INFO") -> None:
             JsonFormatter(
                 "{levelname}{name}{message}{function}{correlation_id}",
                 style="{",
-                rename_fields={"levelname": "level", "name": "logger"},
+                rename_fields={"levelname": "level", "name": "logger", EMF_METADATA: "_aws"},
                 timestamp=True,
             )
         )

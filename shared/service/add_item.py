@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from shared import metrics
 from shared.domain import InsufficientStock, ProductNotFound, add_item_to_cart
 from shared.service.idempotency import IdempotencyKey
 from shared.service.unit_of_work import UnitOfWork
@@ -32,4 +33,6 @@ def add_item(
         uow.commit()
         return answer
 
-    return uow.run(work, key)
+    answer = uow.run(work, key)
+    metrics.add("units_taken", quantity)  # once, whatever the retries; a replay never gets here
+    return answer

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 
+from shared import metrics
 from shared.service.idempotency import RETENTION
 from shared.service.unit_of_work import UnitOfWork
 
@@ -44,6 +45,9 @@ def release_expired_carts(
         keys += deleted
         if deleted < batch_size:
             break
+    metrics.add("released_carts", carts)
+    metrics.add("released_units", units)
+    metrics.add("deleted_idempotency_keys", keys)
     log.info(
         "released %d units from %d expired carts in %d batches; deleted %d idempotency keys",
         units,

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from shared import errors
+from shared import errors, metrics
 from shared.domain import DomainError
 from shared.errors import IdempotencyKeyReused
 from shared.service import ports
@@ -93,6 +93,7 @@ class UnitOfWork(abc.ABC):
                 if isinstance(failure, TryAgain):
                     if attempt < ATTEMPTS:
                         log.warning("retrying (attempt %d): %s", attempt, failure)
+                        metrics.add("retries", 1)
                         if failure.backoff:
                             time.sleep(random.uniform(0, 0.01 * 2**attempt))
                         continue

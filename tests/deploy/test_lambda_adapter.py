@@ -112,8 +112,7 @@ spec.loader.exec_module(main)
 sys.path.insert(0, {tests!r})
 from events import http_api_event, lambda_context
 result = main.handler(http_api_event("/x", {{"product_id": 1}}), lambda_context())
-loaded = {{m.split(".")[0] for m in sys.modules}}
-print(json.dumps({{"status": result["statusCode"], "loaded": sorted(loaded)}}))
+print(json.dumps({{"status": result["statusCode"], "loaded": sorted(sys.modules)}}))
 """
 
 
@@ -129,7 +128,11 @@ def test_a_cold_start_loads_neither_boto3_nor_functions_framework(name, database
     )
     report = json.loads(ran.stdout.splitlines()[-1])
     assert report["status"] == 401  # it ran: no token
-    assert not {"boto3", "botocore", "functions_framework"} & set(report["loaded"])
+    heavy = {"boto3", "botocore", "functions_framework"}
+    loaded = {module for module in report["loaded"] if module.split(".")[0] in heavy}
+    # Powertools (the metrics, shared/entrypoints/emf.py) imports botocore's package itself, one
+    # module and under a millisecond, to tag the SDK's user agent; the SDK stays unloaded.
+    assert loaded <= {"botocore"}
 
 
 def _free_port() -> int:

@@ -95,13 +95,13 @@ class CartRepository:
     ) -> tuple[Cart, Product | None]:
         """Raises `Replayed` or `IdempotencyKeyReused` when the key already has an answer."""
         status, response, stored_fingerprint, cart_id, found_id, name, price, stock, in_cart = (
-            self._session.row(
+            self._session.lock(
                 LOCK_CART_AND_PRODUCT,
                 user_id=user_id,
                 product_id=product_id,
                 ttl_minutes=self._ttl_minutes,
                 **self._idempotency.claim_params(),
-            )
+            )[0]
         )
         self._idempotency.check_claim(status, response, stored_fingerprint)
         cart = Cart(user_id=user_id, id=cart_id)

@@ -75,7 +75,7 @@ class OrderRepository:
     def lock_cart_for_checkout(
         self, user_id: uuid.UUID
     ) -> tuple[Cart, dict[int, Product], datetime]:
-        rows = self._session.rows(
+        rows = self._session.lock(
             _LOCK_CART_FOR_CHECKOUT,
             user_id=user_id,
             ttl_minutes=self._ttl_minutes,
