@@ -2,8 +2,8 @@
 
 Every fact comes from the one place the code keeps it: routes and schedules from the registry,
 bodies from the models each endpoint is built with (`endpoint.contract`), failures from the error
-table (shared/errors.py) and the domain refusals each use case names (`REFUSALS`), header rules
-from the modules that apply them. `tests/contract/` fails when the checked-in file is stale.
+table and the refusals each use case names (functions/api_errors.py), header rules from the
+modules that apply them. `tests/contract/` fails when the checked-in file is stale.
 
     python -m functions.openapi           # rewrite docs/openapi.json (`make openapi`)
     python -m functions.openapi --check   # exit 1 when docs/openapi.json is stale
@@ -23,17 +23,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from devstack.settings import DEFAULT_FUNCTIONS_PORT
-from functions import registry
+from functions import api_errors, registry
+from functions.api_errors import JSON, ErrorTable, ref
 from shared import errors, logs
-from shared.domain import DomainError
 from shared.entrypoints.contract import Contract
 from shared.service import idempotency
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "openapi.json"
 LOCAL_PREFIX = "/functions/v1"  # where the local gateway serves the commands (devstack/gateway)
-JSON = "application/json"
-ErrorTable = Mapping[type[Exception], errors.Failure]
 
 
 def contracts() -> dict[registry.Function, Contract]:
@@ -43,29 +41,6 @@ def contracts() -> dict[registry.Function, Contract]:
         module = importlib.import_module(f"functions.{function.name}.main")
         found[function] = getattr(module, function.name).contract
     return found
-
-
-def failures(
-    contract: Contract, table: ErrorTable = errors.ERROR_TABLE
-) -> list[tuple[type[Exception] | None, errors.Failure]]:
-    """What a route can answer besides 200, one entry per code, by status.
-
-    A command answers every failure of the wrapper (each row that is not a domain rule; 405 only
-    to other methods, so not here) and the refusals its use case names; a job answers only the
-    failures of the machinery it runs on (5xx). Every route can answer 500 `internal`.
-    """
-    rows: dict[str, tuple[type[Exception] | None, errors.Failure]] = {}
-    for cls, failure in table.items():
-        if contract.request is None:
-            wanted = failure.status >= 500 and not issubclass(cls, DomainError)
-        elif issubclass(cls, DomainError):
-            wanted = issubclass(cls, contract.refusals)
-        else:
-            wanted = not issubclass(cls, errors.MethodNotAllowed)
-        if wanted:
-            rows.setdefault(failure.code, (cls, failure))
-    rows.setdefault(errors.INTERNAL.code, (None, errors.INTERNAL))
-    return sorted(rows.values(), key=lambda row: (row[1].status, row[1].code))
 
 
 def document(
@@ -86,7 +61,7 @@ def document(
             "title": "Shopping System functions",
             "version": _version(),
             "summary": "The commands that change carts and orders; reads go to PostgREST.",
-            "description": _overview(table),
+            "description": api_errors.overview(table),
         },
         "servers": [
             {"url": LOCAL_PREFIX, "description": "The local stack (make run): its gateway"},
@@ -122,7 +97,7 @@ def document(
             },
             "parameters": _parameters(),
             "headers": _headers(),
-            "schemas": {**_model_schemas(models), **_error_schemas(table)},
+            "schemas": {**_model_schemas(models), **api_errors.schemas(table)},
         },
     }
 
@@ -142,7 +117,7 @@ def _command(function: registry.Function, contract: Contract, table: ErrorTable)
             "required": bool(request.model_json_schema().get("required")),
             "description": 'JSON; no body at all means `{}`. Types are strict: `"1"`, `1.5`, '
             "`true` and `null` are not integers; unknown fields are refused.",
-            "content": {JSON: {"schema": _ref(request.__name__)}},
+            "content": {JSON: {"schema": ref(request.__name__)}},
         },
         "responses": _responses(contract, table, replayable=True),
     }
@@ -175,36 +150,17 @@ def _job(function: registry.Function, contract: Contract, table: ErrorTable) -> 
 
 
 def _responses(contract: Contract, table: ErrorTable, replayable: bool) -> dict:
-    ok_headers = {"X-Correlation-ID": _ref("X-Correlation-ID", "headers")}
+    ok_headers = {"X-Correlation-ID": ref("X-Correlation-ID", "headers")}
     if replayable:
-        ok_headers["Idempotent-Replayed"] = _ref("Idempotent-Replayed", "headers")
-    responses = {
+        ok_headers["Idempotent-Replayed"] = ref("Idempotent-Replayed", "headers")
+    return {
         "200": {
             "description": _first_line(contract.answer.__doc__),
             "headers": ok_headers,
-            "content": {JSON: {"schema": _ref(contract.answer.__name__)}},
-        }
+            "content": {JSON: {"schema": ref(contract.answer.__name__)}},
+        },
+        **api_errors.responses(api_errors.failures(contract, table), replayable),
     }
-    by_status: dict[int, list[errors.Failure]] = {}
-    for _, failure in failures(contract, table):
-        by_status.setdefault(failure.status, []).append(failure)
-    for status, rows in by_status.items():
-        headers = {"X-Correlation-ID": _ref("X-Correlation-ID", "headers")}
-        if replayable and any(f.stored for f in rows):
-            headers["Idempotent-Replayed"] = _ref("Idempotent-Replayed", "headers")
-        if any(f.retry_after_seconds is not None for f in rows):
-            # Inline (a reference takes no `required`): required when every code here sends it.
-            headers["Retry-After"] = {
-                **_headers()["Retry-After"],
-                "required": all(f.retry_after_seconds is not None for f in rows),
-            }
-        schemas = [_ref(f"error.{f.code}") for f in rows]
-        responses[str(status)] = {
-            "description": "; ".join(f"`{f.code}`: {f.when}" for f in rows),
-            "headers": headers,
-            "content": {JSON: {"schema": schemas[0] if len(schemas) == 1 else {"oneOf": schemas}}},
-        }
-    return responses
 
 
 def _parameters() -> dict:
@@ -241,10 +197,7 @@ def _headers() -> dict:
             "description": "Present on the stored answer of an Idempotency-Key, sent again.",
             "schema": {"type": "string", "enum": ["true"]},
         },
-        "Retry-After": {
-            "description": "Seconds to wait before trying again.",
-            "schema": {"type": "integer", "minimum": 1},
-        },
+        "Retry-After": api_errors.RETRY_AFTER,
     }
 
 
@@ -257,79 +210,6 @@ def _model_schemas(models: Iterable[type[BaseModel]]) -> dict:
     return dict(sorted(schema["$defs"].items()))
 
 
-def _error_schemas(table: ErrorTable) -> dict:
-    """One schema per code of the error table (405 and 500 included), and the shape they share."""
-    rows = {f.code: (cls, f) for cls, f in table.items()}
-    rows.setdefault(errors.INTERNAL.code, (None, errors.INTERNAL))
-    schemas = {
-        "ErrorDetail": {
-            "type": "object",
-            "description": "Every error body's one member. `field` and `fields` come with "
-            "`validation_error` only: the first problem, then all of them.",
-            "required": ["code", "message", "correlation_id"],
-            "additionalProperties": False,
-            "properties": {
-                "code": {"type": "string", "enum": sorted(rows)},
-                "message": {"type": "string"},
-                "correlation_id": {"type": "string"},
-                "field": {"type": "string"},
-                "fields": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["field", "message"],
-                        "additionalProperties": False,
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-                    },
-                },
-            },
-        }
-    }
-    for code, (cls, failure) in sorted(rows.items(), key=lambda item: (item[1][1].status, item[0])):
-        notes = [f"{failure.status}: {failure.when}."]
-        if failure.stored:
-            notes.append("Stored as the answer of the request's Idempotency-Key.")
-        if failure.retry_after_seconds is not None:
-            notes.append(f"Sent with `Retry-After: {failure.retry_after_seconds}`.")
-        if cls is not None and issubclass(cls, errors.MethodNotAllowed):
-            notes.append("Sent with `Allow: POST, OPTIONS`.")
-        schemas[f"error.{code}"] = {
-            "title": code,
-            "description": " ".join(notes),
-            "type": "object",
-            "required": ["error"],
-            "additionalProperties": False,
-            "properties": {
-                "error": {
-                    **_ref("ErrorDetail"),
-                    "properties": {"code": {"const": code}},
-                }
-            },
-        }
-    return schemas
-
-
-def _overview(table: ErrorTable) -> str:
-    rows = {f.code: f for f in table.values()}
-    rows.setdefault(errors.INTERNAL.code, errors.INTERNAL)
-    lines = [
-        "Every command is a `POST` with a JSON body, authenticated with a bearer token. Reads "
-        "(products, the cart, orders) are not here: the browser reads them from PostgREST "
-        "through Row Level Security.",
-        "",
-        "Every answer carries `X-Correlation-ID`; every error is "
-        '`{"error": {"code", "message", "correlation_id"}}` with a stable `code`. A refused '
-        "command writes nothing. `OPTIONS` answers the CORS preflight; any other method "
-        "answers 405 `method_not_allowed` with `Allow: POST, OPTIONS`.",
-        "",
-        "| status | code | when |",
-        "| --- | --- | --- |",
-    ]
-    for code, failure in sorted(rows.items(), key=lambda item: (item[1].status, item[0])):
-        lines.append(f"| {failure.status} | `{code}` | {failure.when} |")
-    return "\n".join(lines)
-
-
 def _summary(function: registry.Function) -> str:
     """The first line of the function's main.py docstring, after its name."""
     module = importlib.import_module(f"functions.{function.name}.main")
@@ -340,10 +220,6 @@ def _summary(function: registry.Function) -> str:
 
 def _first_line(text: str | None) -> str:
     return (text or "").strip().splitlines()[0]
-
-
-def _ref(name: str, kind: str = "schemas") -> dict:
-    return {"$ref": f"#/components/{kind}/{name}"}
 
 
 def _anchored(pattern: str) -> str:

@@ -8,7 +8,7 @@ import json
 import pytest
 from openapi_spec_validator import validate
 
-from functions import openapi, registry
+from functions import api_errors, openapi, registry
 from shared import errors
 from shared.domain import DomainError, InsufficientStock, ProductNotFound
 from shared.entrypoints.contract import Contract
@@ -191,12 +191,12 @@ def test_a_new_row_named_by_a_use_case_is_all_the_document_needs():
 def test_failures_of_a_job_are_only_the_machinery_s():
     job = Contract("a_job", CartLine)
     command = Contract("a_command", CartLine, CartItemRequest, (ProductNotFound,))
-    assert {f.code for _, f in openapi.failures(job)} == {
+    assert {f.code for _, f in api_errors.failures(job)} == {
         "database_unavailable",
         "busy_try_again",
         "configuration_error",
         "internal",
     }
-    codes = {f.code for _, f in openapi.failures(command)}
+    codes = {f.code for _, f in api_errors.failures(command)}
     assert "product_not_found" in codes and "insufficient_stock" not in codes
     assert "method_not_allowed" not in codes  # answered to other methods, not to POST
