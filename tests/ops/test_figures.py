@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+import uuid
 
 from devstack import devkeys, ops
 from shared import metrics
@@ -86,11 +87,12 @@ def test_the_stack_feeds_its_functions_lines_and_still_logs_them(
     user, _ = new_user()
     token = devkeys.mint_token(signing_key, user, iss=f"{local_stack.url}/auth/v1")
     product = admin.create_product(stock=3)
+    cid = f"ops-feed-{uuid.uuid4().hex}"  # the log files outlive a test session
     before = _invocations(local_stack.ops.snapshot(), "add_item")
     request = urllib.request.Request(
         f"{local_stack.url}/functions/v1/add-item",
         data=json.dumps({"product_id": product}).encode(),
-        headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": "ops-feed-1"},
+        headers={"Authorization": f"Bearer {token}", "X-Correlation-ID": cid},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -104,7 +106,7 @@ def test_the_stack_feeds_its_functions_lines_and_still_logs_them(
     logged = [
         json.loads(text)
         for text in (local_stack.log_dir / "add_item.log").read_text().splitlines()
-        if '"ops-feed-1"' in text
+        if cid in text
     ]
     assert [entry["message"] for entry in logged if "_aws" in entry] == ["POST add_item -> 200"]
     with urllib.request.urlopen(f"{local_stack.url}/ops/figures.json", timeout=30) as response:
