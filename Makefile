@@ -10,7 +10,7 @@ NODE_STAMP := frontend/node_modules/.installed-$(shell cat frontend/package-lock
 CHROMIUM   := /usr/bin/chromium
 
 .PHONY: help venv run test unit lint fmt db keys clean frontend browser npm package relay bench pgbouncer \
-  lock
+  lock openapi
 
 help:
 	@echo "make run   - start the shop on http://127.0.0.1:54321/ (PostgreSQL, functions, gateway)"
@@ -22,6 +22,7 @@ help:
 	@echo "make package - build dist/<function>.zip for AWS Lambda (see docs/deploy.md)"
 	@echo "make lock  - re-resolve requirements*.in into the hash-pinned requirements*.txt"
 	@echo "             (LOCK_FLAGS=--upgrade for the newest versions; see docs/deploy.md)"
+	@echo "make openapi - regenerate docs/openapi.json from the code (a test fails when it is stale)"
 	@echo "make relay - publish (or, with no queue configured, log) pending order events once"
 	@echo "make bench - load, a drop on one product (buckets, sold out, overload, the sweep),"
 	@echo "             exchanges and cold start, ours beside a FastAPI baseline (~8 min;"
@@ -52,9 +53,10 @@ lock: venv
 	$(UV_COMPILE) requirements-dev.in --output-file requirements-dev.txt
 	$(UV_COMPILE) requirements.in --constraint requirements-dev.txt --output-file requirements.txt
 
-# supabase-js for the page, from the lock file (re-run when the lock file changes). No package
-# in either npm lock needs an install script (serverless, aws-sdk and es5-ext only print
-# messages): --ignore-scripts runs none.
+# supabase-js for the page and Swagger UI for /functions/v1/docs, from the lock file (re-run when
+# it changes). No install scripts: no package in either npm lock needs one (serverless, aws-sdk
+# and es5-ext only print messages), and swagger-ui-dist's dependency @scarf/scarf would report
+# the install to its vendor.
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	@command -v npm >/dev/null || { echo "npm missing: installing Debian's nodejs and npm"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
@@ -122,6 +124,9 @@ npm: $(NPM_STAMP)
 
 package: venv
 	$(PY) -m deploy.package
+
+openapi: venv
+	$(PY) -m functions.openapi
 
 relay: venv
 	$(PY) -m devstack.relay

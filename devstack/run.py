@@ -85,6 +85,8 @@ The shop is up:  {running.url}/
 
 Supabase stand-in: {running.url}/rest/v1, /auth/v1, /functions/v1 (anon key in frontend/config.js)
 Functions: {commands}; every minute: {jobs}.
+Operations:      {running.url}/ops   (rates and latency per function, live)
+API reference:   {running.url}/functions/v1/docs   (document: /functions/v1/openapi.json)
 A token for the demo user (valid 1 h):
 
   TOKEN={token}

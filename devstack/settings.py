@@ -11,6 +11,7 @@ import os
 from functions import registry
 
 DAY = 24 * 3600
+DEFAULT_FUNCTIONS_PORT = 8081
 
 
 class SettingError(ValueError):
@@ -36,7 +37,9 @@ def gateway_port() -> int:
 
 def functions_port() -> int:
     """The first of consecutive ports, one per function in the order of functions/registry.py."""
-    return _integer("DEVSTACK_FUNCTIONS_PORT", 8081, 1, 65536 - len(registry.FUNCTIONS))
+    return _integer(
+        "DEVSTACK_FUNCTIONS_PORT", DEFAULT_FUNCTIONS_PORT, 1, 65536 - len(registry.FUNCTIONS)
+    )
 
 
 def functions_database_url() -> str | None:

@@ -1,7 +1,9 @@
 """The running local stack: one process per function and the gateway in front of them.
 
 Used by `make run` and by the tests, which run it on free ports so they never clash with a
-developer's `make run`. Binds 127.0.0.1 only.
+developer's `make run`. Binds 127.0.0.1 only. Each function's stderr (its JSON log lines) is read
+through a pipe, passed on unchanged to where it went before (this terminal, or its log file) and
+fed to `ops`, the figures the gateway's /ops page shows (devstack/ops.py).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import Engine, create_engine
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from devstack import database, devkeys
+from devstack import database, devkeys, ops
 from devstack.gateway import app as gateway_app
 from devstack.gateway import tokens
 from functions import registry
@@ -81,6 +84,7 @@ class LocalStack:
         function_ports: dict[str, int],
         log_dir: Path | None = None,
         scheduled_ports: dict[str, int] | None = None,
+        function_env: dict[str, str] | None = None,
     ):
         self.database_url, self.private_jwk = database_url, private_jwk
         self.gateway_port, self.function_ports = gateway_port, function_ports
@@ -88,10 +92,13 @@ class LocalStack:
         self.scheduled_ports = scheduled_ports or {}
         self._schedule_stopped = threading.Event()
         self.log_dir = log_dir  # None: logs go to this terminal, as `make run` wants
+        self.function_env = function_env or {}  # settings of the functions' own, over the rest
         self.url = f"http://{HOST}:{gateway_port}"
         self.anon_key = tokens.anon_key(private_jwk)
         self.engine: Engine | None = None
+        self.ops = ops.Figures()
         self._processes: list[subprocess.Popen] = []
+        self._forwarders: list[threading.Thread] = []
         self._server = None
 
     def __enter__(self) -> LocalStack:
@@ -121,6 +128,7 @@ class LocalStack:
             self.url,
             {registry.named(t).route: port for t, port in self.function_ports.items()},
             FRONTEND_DIR,
+            self.ops,
         )
         handler = _QuietHandler if self.log_dir else WSGIRequestHandler
         self._server = make_server(
@@ -160,6 +168,9 @@ class LocalStack:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         self._processes = []
+        for forwarder in self._forwarders:
+            forwarder.join(timeout=5)  # the pipe ends once every process of the group has exited
+        self._forwarders = []
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
@@ -177,22 +188,47 @@ class LocalStack:
             "SUPABASE_URL": self.url,
             "ALLOWED_ORIGINS": os.environ.get("ALLOWED_ORIGINS", self.url),
             "PYTHONPATH": str(database.ROOT),
+            **self.function_env,
         }
 
     def _start_function(self, target: str, port: int, env: dict) -> subprocess.Popen:
         source = registry.named(target).source
         command = [sys.executable, "-m", "functions_framework", f"--target={target}"]
         command += [f"--source={source}", f"--host={HOST}", f"--port={port}"]
+        log_path = None if self.log_dir is None else self.log_dir / f"{target}.log"
         with contextlib.ExitStack() as files:  # closed here: the child holds its own copy
             output = None
-            if self.log_dir is not None:
+            if log_path is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
-                output = files.enter_context(open(self.log_dir / f"{target}.log", "ab"))
+                output = files.enter_context(open(log_path, "ab"))
             # A session of its own: Ctrl-C in the terminal reaches only `make run`, which then
             # stops each function once (a second signal mid-shutdown can hang a gunicorn worker).
-            return subprocess.Popen(
-                command, env=env, stdout=output, stderr=output, start_new_session=True
+            process = subprocess.Popen(
+                command, env=env, stdout=output, stderr=subprocess.PIPE, start_new_session=True
             )
+        forwarder = threading.Thread(
+            target=self._forward, args=(process.stderr, log_path), daemon=True
+        )
+        forwarder.start()
+        self._forwarders.append(forwarder)
+        return process
+
+    def _forward(self, pipe: BinaryIO, log_path: Path | None) -> None:
+        """Pass each line on as it came, then to the figures; never stop reading, or the
+        function would block on a full pipe."""
+        with pipe, _destination(log_path) as destination:
+            for line in iter(pipe.readline, b""):
+                with contextlib.suppress(OSError, ValueError):  # a closed terminal, a closed file
+                    destination.write(line)
+                    destination.flush()
+                self.ops.feed(line)
+
+
+def _destination(log_path: Path | None):
+    """Where a function's stderr went before the stack read it: its log file, or this terminal."""
+    if log_path is None:
+        return contextlib.nullcontext(sys.stderr.buffer)
+    return open(log_path, "ab")
 
 
 def wait_until_listening(port: int, process: subprocess.Popen, timeout: float = 30) -> None:

@@ -70,6 +70,10 @@ class Settings(BaseModel):
     cart_max_units: Limit = 100
     rate_limit_per_minute: Limit = 60
     rate_limit_burst: Count = 10
+    # CloudWatch's rules for a namespace; one per stage when stages share an account.
+    metrics_namespace: Annotated[str, Field(pattern=r"^[0-9A-Za-z.\-_/#: ]{1,255}$")] = (
+        "ShoppingSystem"
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -139,6 +143,15 @@ def log_level() -> str:
         return settings().log_level
     except ConfigurationError:
         return "INFO"
+
+
+def metrics_namespace() -> str:
+    """Where the figures go; the default while the settings cannot be read (requests then
+    answer 503, and that is a figure worth having)."""
+    try:
+        return settings().metrics_namespace
+    except ConfigurationError:
+        return Settings.model_fields["metrics_namespace"].default
 
 
 def _secret(name: str) -> str | None:

@@ -14,17 +14,22 @@ from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
 
+# CloudWatch's Embedded Metric Format puts its metadata in a member named `_aws`, and the JSON
+# formatter leaves out every extra field whose name starts with `_`: so it travels as `aws` and
+# is renamed on the way out (shared/entrypoints/emf.py).
+EMF_METADATA = "aws"
+
 _correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
 _function_name: ContextVar[str] = ContextVar("function_name", default="-")
 
 # Anything else (newlines, control characters, huge values) is replaced so logs cannot be forged.
 # `=`, `+` and `/` because API Gateway's request ids are base64.
-_SAFE_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
+SAFE_ID = re.compile(r"[A-Za-z0-9._:=+/-]{1,128}")
 
 
 def begin_invocation(function_name: str, *incoming_ids: str | None) -> str:
     """Adopt the first safe id offered (the caller's, then the platform's), else mint one."""
-    safe = (i for i in incoming_ids if i and _SAFE_ID.fullmatch(i))
+    safe = (i for i in incoming_ids if i and SAFE_ID.fullmatch(i))
     cid = next(safe, None) or str(uuid.uuid4())
     _correlation_id.set(cid)
     _function_name.set(function_name)
@@ -66,7 +71,7 @@ def configure(level: str = "INFO") -> None:
             JsonFormatter(
                 "{levelname}{name}{message}{function}{correlation_id}",
                 style="{",
-                rename_fields={"levelname": "level", "name": "logger"},
+                rename_fields={"levelname": "level", "name": "logger", EMF_METADATA: "_aws"},
                 timestamp=True,
             )
         )

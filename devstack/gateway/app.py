@@ -14,7 +14,8 @@ import flask
 from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
-from devstack.gateway import auth, frontend, functions, rest, tokens
+from devstack import ops
+from devstack.gateway import api_docs, auth, frontend, functions, ops_page, rest, tokens
 
 log = logging.getLogger("devstack.gateway")
 _KEYLESS = ("/auth/v1/.well-known/jwks.json",)
@@ -26,12 +27,15 @@ def create_app(
     public_url: str,
     function_ports: dict[str, int],
     frontend_dir: Path,
+    figures: ops.Figures | None = None,
 ) -> flask.Flask:
     app = flask.Flask("devstack.gateway", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     anon_key = tokens.anon_key(private_jwk)
     app.register_blueprint(rest.blueprint(engine, private_jwk))
     app.register_blueprint(auth.blueprint(engine, private_jwk, issuer=f"{public_url}/auth/v1"))
+    app.register_blueprint(api_docs.blueprint())
+    app.register_blueprint(ops_page.blueprint(figures or ops.Figures()))
     app.register_blueprint(functions.blueprint(function_ports))
     app.register_blueprint(frontend.blueprint(frontend_dir, config_script(public_url, anon_key)))
 

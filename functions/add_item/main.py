@@ -3,11 +3,11 @@
 from shared.bootstrap import rules, unit_of_work
 from shared.entrypoints.http import Call, command_endpoint
 from shared.entrypoints.lambda_adapter import lambda_handler
-from shared.entrypoints.schemas import CartItemRequest
+from shared.entrypoints.schemas import CartItemRequest, CartLine
 from shared.service import add_item as use_case
 
 
-@command_endpoint("add_item", CartItemRequest)
+@command_endpoint("add_item", CartItemRequest, CartLine, use_case.REFUSALS)
 def add_item(call: Call[CartItemRequest]) -> dict:
     body = call.body
     return use_case.add_item(

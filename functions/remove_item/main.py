@@ -3,11 +3,11 @@
 from shared.bootstrap import rules, unit_of_work
 from shared.entrypoints.http import Call, command_endpoint
 from shared.entrypoints.lambda_adapter import lambda_handler
-from shared.entrypoints.schemas import CartItemRequest
+from shared.entrypoints.schemas import CartItemRequest, CartLine
 from shared.service import remove_item as use_case
 
 
-@command_endpoint("remove_item", CartItemRequest)
+@command_endpoint("remove_item", CartItemRequest, CartLine, use_case.REFUSALS)
 def remove_item(call: Call[CartItemRequest]) -> dict:
     body = call.body
     return use_case.remove_item(

@@ -3,7 +3,8 @@
 In order: correlation id, CORS, method, body size, auth, JSON, validation, the idempotency key,
 the command, and the mapping of every failure to a status and a stable error code (the error
 table, shared/errors.py). Whatever goes wrong, the caller gets JSON with the correlation id and
-never a stack trace.
+never a stack trace. Its one log line per request carries the request's figures as CloudWatch
+metrics (shared/entrypoints/emf.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Generic, TypeVar
 import flask
 import pydantic
 
-from shared import logs
-from shared.config import log_level
-from shared.entrypoints import auth, cors, requests
-from shared.entrypoints.responses import failure_answer, json_response
+from shared import logs, metrics
+from shared.config import log_level, metrics_namespace
+from shared.entrypoints import auth, cors, emf, requests
+from shared.entrypoints.contract import Contract
+from shared.entrypoints.responses import error_code, failure_answer, json_response
 from shared.errors import MethodNotAllowed
 from shared.service import idempotency
 from shared.service.idempotency import IdempotencyKey
@@ -43,9 +45,20 @@ class Call(Generic[Body]):
 Command = Callable[[Call], dict]
 
 
-def command_endpoint(name: str, schema: type[pydantic.BaseModel]):
-    """Turn `command(call) -> dict` into a functions-framework HTTP function."""
+def command_endpoint(
+    name: str,
+    schema: type[pydantic.BaseModel],
+    answer: type[pydantic.BaseModel],
+    refusals: tuple[type[Exception], ...] = (),
+):
+    """Turn `command(call) -> dict` into a functions-framework HTTP function.
+
+    `answer` describes its 200 body and `refusals` the domain errors its use case may raise;
+    both only feed the API document (`endpoint.contract`).
+    """
     logs.configure(log_level())
+    contract = Contract(name, answer, schema, refusals)
+    namespace = metrics_namespace()
 
     def decorate(command: Command) -> Callable[[flask.Request], flask.Response]:
         @functools.wraps(command)
@@ -56,25 +69,30 @@ def command_endpoint(name: str, schema: type[pydantic.BaseModel]):
                 request.headers.get("X-Correlation-ID"),
                 requests.platform_request_id(request),
             )
+            metrics.begin()
+            code = None
             if request.method == "OPTIONS":
                 response = flask.Response(status=204)
             else:
                 status, payload, headers = _answer(request, name, schema, command, cid)
                 response = json_response(payload, status, headers)
+                code = error_code(payload)
             response.headers["X-Correlation-ID"] = cid
             cors.add_headers(request, response)
+            status, duration_ms = response.status_code, (time.perf_counter() - started) * 1000
             log.info(
                 "%s %s -> %d",
                 request.method,
                 name,
-                response.status_code,
+                status,
                 extra={
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "status": status,
+                    **emf.log_fields(name, namespace, status, code, duration_ms),
                 },
             )
             return response
 
+        endpoint.contract = contract
         return endpoint
 
     return decorate

@@ -18,6 +18,12 @@ def json_response(payload: dict, status: int = 200, headers: dict | None = None)
     return response
 
 
+def error_code(payload: dict) -> str | None:
+    """The `code` of an error body; None for any other payload."""
+    error = payload.get("error")
+    return error.get("code") if isinstance(error, dict) else None
+
+
 def failure_answer(error: Exception, correlation_id: str) -> tuple[int, dict, dict]:
     """(status, body, headers) for any exception; an unexpected one is logged with its trace
     and answered 500 `internal` without a word of it."""

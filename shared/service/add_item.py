@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import uuid
 
-from shared.domain import ProductNotFound, add_item_to_cart, admit
+from shared import metrics
+from shared.domain import (
+    CartLimitReached,
+    InsufficientStock,
+    ProductNotFound,
+    PurchaseLimitReached,
+    RateLimited,
+    add_item_to_cart,
+    admit,
+)
 from shared.service.idempotency import IdempotencyKey
 from shared.service.rules import DEFAULT_RULES, ShopRules
 from shared.service.unit_of_work import UnitOfWork
+
+# The domain refusals this use case may raise: the API document lists them for its route.
+REFUSALS = (
+    RateLimited,
+    ProductNotFound,
+    PurchaseLimitReached,
+    CartLimitReached,
+    InsufficientStock,
+)
 
 
 def add_item(
@@ -32,4 +50,6 @@ def add_item(
         uow.commit()
         return answer
 
-    return uow.run(work, key)
+    answer = uow.run(work, key)
+    metrics.add("units_taken", quantity)  # once, whatever the retries; a replay never gets here
+    return answer

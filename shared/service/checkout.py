@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from shared.domain import admit
+from shared.domain import CartEmpty, RateLimited, admit
 from shared.domain import checkout as checkout_cart
 from shared.service import relay_outbox
 from shared.service.idempotency import IdempotencyKey
 from shared.service.ports import EventPublisher
 from shared.service.rules import DEFAULT_RULES, ShopRules
 from shared.service.unit_of_work import UnitOfWork
+
+# The domain refusals this use case may raise: the API document lists them for its route.
+REFUSALS = (RateLimited, CartEmpty)
 
 
 def checkout(

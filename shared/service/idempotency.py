@@ -35,7 +35,7 @@ from shared.errors import IdempotencyKeyReused, InvalidIdempotencyKey
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 RETENTION = timedelta(hours=24)
-_VALID = re.compile(r"[A-Za-z0-9._:-]{1,255}")
+KEY_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,255}")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def parse(header: str | None) -> str | None:
     """The key from the header; None when absent. A malformed one is refused, never trimmed."""
     if header is None:
         return None
-    if not _VALID.fullmatch(header):
+    if not KEY_PATTERN.fullmatch(header):
         raise InvalidIdempotencyKey(
             f"{HEADER} must be 1-255 characters of letters, digits, '.', '_', ':' or '-'"
         )

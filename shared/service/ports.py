@@ -72,6 +72,9 @@ class Outbox(Protocol):
     def record_attempts(self, errors: dict[int, str | None]) -> None:
         """`errors` maps each claimed event id to None (sent) or why sending failed."""
 
+    def backlog(self) -> tuple[int, float]:
+        """How many events are unsent, and the age in seconds of the oldest (0 when none)."""
+
 
 class ExpiredCarts(Protocol):
     def release_batch(self, batch_size: int) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import json
 import logging
 import uuid
 
+from shared import metrics
 from shared.service.ports import EventPublisher, PendingEvent
 from shared.service.unit_of_work import UnitOfWork
 
@@ -28,7 +29,22 @@ def publish_order(uow: UnitOfWork, publisher: EventPublisher, order_id: uuid.UUI
 
 
 def relay_pending(uow: UnitOfWork, publisher: EventPublisher | None, batch_size: int) -> dict:
-    """Send pending events in batches until none are left (or sending fails); returns counts."""
+    """Send pending events in batches until none are left (or sending fails); returns counts.
+
+    Then measures what is still pending and how long the oldest has waited: the operators'
+    backlog figures (the alarm on an event older than 5 minutes reads them).
+    """
+    counts = _relay(uow, publisher, batch_size)
+    metrics.add("events_sent", counts["sent"])
+    metrics.add("events_failed", counts["failed"])
+    with uow:  # read only: rolled back
+        pending, oldest_seconds = uow.outbox.backlog()
+    metrics.add("outbox_pending", pending)
+    metrics.add("outbox_oldest_pending_s", oldest_seconds)
+    return counts
+
+
+def _relay(uow: UnitOfWork, publisher: EventPublisher | None, batch_size: int) -> dict:
     counts = {"sent": 0, "failed": 0, "pending": 0}
     for _ in range(MAX_BATCHES_PER_RELAY):
         with uow:

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from shared import metrics
 from shared.service.idempotency import RETENTION
 from shared.service.unit_of_work import UnitOfWork
 
@@ -62,6 +63,9 @@ def release_expired_carts(
     # Finished means nothing is left for the next run (a short batch of each), not that time
     # was left: a run that emptied the backlog just past its budget finished all the same.
     finished = carts_done and keys_done
+    metrics.add("released_carts", carts)
+    metrics.add("released_units", units)
+    metrics.add("deleted_idempotency_keys", keys)
     log.info(
         "released %d units from %d expired carts in %d batches; deleted %d idempotency keys%s",
         units,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from shared.domain import ProductNotFound, admit, remove_item_from_cart
+from shared.domain import ItemNotInCart, ProductNotFound, RateLimited, admit, remove_item_from_cart
 from shared.service.idempotency import IdempotencyKey
 from shared.service.rules import DEFAULT_RULES, ShopRules
 from shared.service.unit_of_work import UnitOfWork
+
+# The domain refusals this use case may raise: the API document lists them for its route.
+REFUSALS = (RateLimited, ProductNotFound, ItemNotInCart)
 
 
 def remove_item(

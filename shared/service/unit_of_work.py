@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from shared import errors
+from shared import errors, metrics
 from shared.domain import DomainError
 from shared.errors import IdempotencyKeyReused
 from shared.service import ports
@@ -69,7 +69,9 @@ class UnitOfWork(abc.ABC):
         """`work(uow)` in a fresh transaction, again (up to ATTEMPTS) when the adapter says so.
 
         A domain refusal rolls back, except that its answer is stored under the request's key
-        when the error table says so (shared/errors.py), and committed on its own.
+        when the error table says so (shared/errors.py), and committed on its own: the store
+        statement takes back anything else the lock statement wrote (a cart it made), so a
+        refused command writes nothing but its key's answer.
         """
         try:
             return self._attempts(work, key)
@@ -93,6 +95,7 @@ class UnitOfWork(abc.ABC):
                 if isinstance(failure, TryAgain):
                     if attempt < ATTEMPTS:
                         log.warning("retrying (attempt %d): %s", attempt, failure)
+                        metrics.add("retries", 1)
                         if failure.backoff:
                             time.sleep(random.uniform(0, 0.01 * 2**attempt))
                         continue

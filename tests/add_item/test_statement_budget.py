@@ -70,7 +70,7 @@ def test_a_keyed_refusal_stores_its_answer_in_one_statement(
         **{"Idempotency-Key": "r"},
     )
     assert response.status_code == 409
-    # One statement stores the answer and the rate-limit token the command spent.
+    # One statement stores the answer (and takes back a cart the command made).
     assert statements() == ["BEGIN", "WITH", "WITH", "COMMIT"]
 
 

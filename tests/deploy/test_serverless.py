@@ -295,3 +295,129 @@ def test_every_function_checks_the_token_issuer(template):
         variables = lambda_named(template, function)["Environment"]["Variables"]
         assert variables["JWT_ISSUER"].startswith("https://")
         assert variables["JWT_ISSUER"].endswith(".supabase.co/auth/v1")
+# Operations (issue 12): the dashboard and the alarms, as CloudFormation will create them.
+OPS_NAMESPACE = "ShoppingSystem/test"
+
+
+def _expanded(rows: list[list]) -> list[tuple[list, dict]]:
+    """A dashboard's metric rows with CloudWatch's "..." shorthand spelled out."""
+    found, previous = [], []
+    for row in rows:
+        options = row[-1] if isinstance(row[-1], dict) else {}
+        values = [v for v in row if not isinstance(v, dict)]
+        if values and values[0] == "...":
+            values = previous[: len(previous) - (len(values) - 1)] + values[1:]
+        found.append((values, options))
+        previous = values
+    return found
+
+
+def _our_metric(values: list) -> tuple[str, dict[str, str]]:
+    """(metric name, dimensions) of a row in our namespace, checked against what we emit."""
+    from shared import errors, metrics
+
+    namespace, name, *pairs = values
+    assert namespace == OPS_NAMESPACE and name in metrics.UNITS, values
+    dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
+    assert dimensions["function"] in registry.NAMES, values
+    outcomes = {f"{f.status} {f.code}" for f in errors.ERROR_TABLE.values()}
+    assert set(dimensions) <= {"function", "outcome"}, values
+    assert dimensions.get("outcome", "409 insufficient_stock") in outcomes, values
+    return name, dimensions
+
+
+def test_every_function_sends_its_figures_to_the_stage_s_namespace(template):
+    for function in FUNCTIONS:
+        variables = lambda_named(template, function)["Environment"]["Variables"]
+        assert variables["METRICS_NAMESPACE"] == OPS_NAMESPACE
+
+
+def test_the_dashboard_shows_what_an_operator_watches(template):
+    [dashboard] = of_type(template, "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == "shopping-system-test"
+    widgets = json.loads(dashboard["Properties"]["DashboardBody"])["widgets"]
+    by_title = {w["properties"]["title"]: w["properties"] for w in widgets}
+    seen = set()
+    for title, properties in by_title.items():
+        assert properties["region"] == "eu-central-1", title
+        for values, options in _expanded(properties["metrics"]):
+            if values[0] == "AWS/SQS":
+                assert values[1:] == [
+                    "ApproximateNumberOfMessagesVisible",
+                    "QueueName",
+                    "shopping-system-test-order-events-dlq",
+                ]
+                seen.add(("dlq depth", None))
+                continue
+            name, dimensions = _our_metric(values)
+            stat = options.get("stat", properties.get("stat"))
+            seen.add((name, stat, dimensions["function"], dimensions.get("outcome")))
+    commands = [f.name for f in registry.COMMANDS]
+    for command in commands:
+        assert ("requests", "Sum", command, None) in seen
+        assert {
+            ("duration_ms", "p50", command, None),
+            ("duration_ms", "p99", command, None),
+        } <= seen
+        for flag in ("throttled", "busy", "server_errors"):  # 429, 503 busy, 5xx rates
+            assert (flag, "Average", command, None) in seen
+        assert ("lock_wait_ms", "p99", command, None) in seen
+    assert ("requests", "Sum", "add_item", "409 insufficient_stock") in seen  # stock-outs
+    assert ("outbox_pending", "Maximum", "relay_outbox", None) in seen
+    assert ("outbox_oldest_pending_s", "Maximum", "relay_outbox", None) in seen
+    assert ("dlq depth", None) in seen
+    assert ("released_units", "Sum", "release_expired_carts", None) in seen
+
+
+def _alarm_metrics(properties: dict) -> list[tuple[str, str, dict]]:
+    """(namespace, name, dimensions) of every metric an alarm reads."""
+    if "MetricName" in properties:
+        dimensions = {d["Name"]: d["Value"] for d in properties["Dimensions"]}
+        return [(properties["Namespace"], properties["MetricName"], dimensions)]
+    found = []
+    for query in properties["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+            found.append((metric["Namespace"], metric["MetricName"], dimensions))
+    return found
+
+
+def test_the_alarms_notify_the_on_call_topic(template):
+    [topic] = of_type(template, "AWS::SNS::Topic")
+    alarms = {
+        a["Properties"]["AlarmName"].removeprefix("shopping-system-test-"): a["Properties"]
+        for a in of_type(template, "AWS::CloudWatch::Alarm").values()
+    }
+    assert set(alarms) == {
+        "5xx-rate",
+        "p99-over-budget",
+        "busy-rate",
+        "dlq-not-empty",
+        "outbox-older-than-5-minutes",
+        "sweep-failing",
+    }
+    for name, properties in alarms.items():
+        assert properties["AlarmActions"] == [{"Ref": topic}], name
+        assert properties["OKActions"] == [{"Ref": topic}], name
+        assert "docs/operations.md" in properties["AlarmDescription"], name
+        for namespace, metric, dimensions in _alarm_metrics(properties):
+            if namespace == OPS_NAMESPACE:
+                _our_metric([namespace, metric, *[x for kv in dimensions.items() for x in kv]])
+    commands = {f.name for f in registry.COMMANDS}
+    for name, metric in [("5xx-rate", "server_errors"), ("busy-rate", "busy")]:
+        read = _alarm_metrics(alarms[name])
+        assert {d["function"] for _, m, d in read if m == metric} == commands
+        assert {d["function"] for _, m, d in read if m == "requests"} == commands
+    assert {d["function"] for _, _, d in _alarm_metrics(alarms["p99-over-budget"])} == commands
+    outbox = alarms["outbox-older-than-5-minutes"]
+    assert (outbox["MetricName"], outbox["Threshold"]) == ("outbox_oldest_pending_s", 300)
+    assert outbox["TreatMissingData"] == "breaching"  # a relay that stopped reporting alarms too
+    dlq = alarms["dlq-not-empty"]
+    assert dlq["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["OrderEventsDeadLetterQueue", "QueueName"]
+    }
+    sweep = alarms["sweep-failing"]
+    assert (sweep["Namespace"], sweep["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert sweep["Dimensions"][0]["Value"] == {"Ref": "ReleaseDashexpiredDashcartsLambdaFunction"}
+    assert sweep["TreatMissingData"] == "breaching"  # a sweep that stopped running alarms too

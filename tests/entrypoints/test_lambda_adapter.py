@@ -92,8 +92,7 @@ main = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(main)
 event, context = json.loads(sys.stdin.read())
 result = main.handler(event, SimpleNamespace(**context))
-loaded = {{m.split(".")[0] for m in sys.modules}}
-print(json.dumps({{"status": result["statusCode"], "loaded": sorted(loaded)}}))
+print(json.dumps({{"status": result["statusCode"], "loaded": sorted(sys.modules)}}))
 """
 
 
@@ -111,4 +110,8 @@ def test_a_cold_start_loads_neither_boto3_nor_functions_framework(name, database
     )
     report = json.loads(ran.stdout.splitlines()[-1])
     assert report["status"] == 401  # it ran: no token
-    assert not {"boto3", "botocore", "functions_framework"} & set(report["loaded"])
+    heavy = {"boto3", "botocore", "functions_framework"}
+    loaded = {module for module in report["loaded"] if module.split(".")[0] in heavy}
+    # Powertools (the metrics, shared/entrypoints/emf.py) imports botocore's package itself, one
+    # module and under a millisecond, to tag the SDK's user agent; the SDK stays unloaded.
+    assert loaded <= {"botocore"}

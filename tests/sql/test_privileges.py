@@ -53,7 +53,8 @@ FUNCTIONS_ROLE_NEEDS = {
     "order_items": {"SELECT", "INSERT"},
     "idempotency_keys": {
         "SELECT",
-        "INSERT(user_id, key, fingerprint)",
+        # a refusal's answer is inserted whole (shared/adapters/postgres/idempotency.py)
+        "INSERT(user_id, key, fingerprint, status, response)",
         "UPDATE(key, status, response)",
         "DELETE",
     },

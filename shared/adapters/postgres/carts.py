@@ -51,7 +51,7 @@ with {claim}, created as (
   on conflict (user_id) do update set version = c.version where false
   returning c.id, c.version, c.rate_tokens, c.rate_counted_at
 )
-select claimed.status, claimed.response, claimed.fingerprint,
+select claimed.status, claimed.response, claimed.fingerprint, created.id as made_cart_id,
        cart.id as cart_id,
        -- The snapshot saw another cart than the one held: it waited for a command of the same
        -- customer (or the cart was swept and made anew, or made by a twin first command).
@@ -191,10 +191,20 @@ class CartRepository:
         else:
             statement = LOCK_CART_AND_PRODUCT
             params.update(needed=units_needed, lock_all=self._lock_all_stock)
-        (status, response, stored_fingerprint, cart_id, stale, tokens, counted_at, now), rest = (
-            _split(self._session.row(statement, **params), 8)
-        )
-        self._idempotency.check_claim(status, response, stored_fingerprint)
+        (
+            status,
+            response,
+            fingerprint,
+            made_cart_id,
+            cart_id,
+            stale,
+            tokens,
+            counted_at,
+            now,
+        ), rest = _split(self._session.lock(statement, **params)[0], 9)
+        self._idempotency.check_claim(status, response, fingerprint)
+        if made_cart_id is not None:
+            self._idempotency.made_cart(made_cart_id)
         *found, in_cart, other_lines, other_units, ordered, buckets = rest
         SINGLE_BUCKET.saw(product_id, buckets)
         product = held_product(*found)
@@ -211,7 +221,6 @@ class CartRepository:
             )
         cart = Cart(user_id=user_id, id=cart_id, other_lines=other_lines, other_units=other_units)
         cart.rate_tokens, cart.rate_counted_at, cart.locked_at = tokens, counted_at, now
-        self._idempotency.hold(cart)
         if in_cart:
             cart.items[product_id] = CartItem(product_id, in_cart)
         if product is not None and ordered is not None:

@@ -89,7 +89,7 @@ class ExpiredCartsRepository:
         self._session = session
 
     def release_batch(self, batch_size: int) -> tuple[int, int]:
-        carts, units = self._session.row(_RELEASE_BATCH, batch_size=batch_size)
+        [(carts, units)] = self._session.lock(_RELEASE_BATCH, batch_size=batch_size)
         return int(carts), int(units)
 
     def delete_old_keys(self, batch_size: int, older_than_hours: int) -> int:

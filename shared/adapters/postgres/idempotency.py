@@ -5,7 +5,7 @@ CONFLICT DO UPDATE, which waits for a transaction still holding it and then retu
 touches the cart only when the key is fresh; the write statement stores the answer in the same
 statement as the writes. Without a key the same statements run with `idempotency_key` null.
 So the SQL below is two fragments that carts.py and orders.py splice into their statements, and
-one statement of its own, for a refusal (nothing else is written then).
+one statement of its own, for a refusal (nothing else of the command is kept then).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 from shared.adapters.postgres.connection import Session
-from shared.domain import Cart
 from shared.service.idempotency import IdempotencyKey
 
 # Claims the key (null: no key), or waits for the transaction that holds it and reads its answer.
@@ -34,13 +33,13 @@ stored as (
   where user_id = :user_id and key = cast(:idempotency_key as text)
 )"""
 
-# A refusal stored under a key commits, so the rate-limit token the command spent stays spent
-# (the cart is locked already); the reservation is not renewed: a refusal renews nothing.
+# A refusal stored under a key commits on its own: nothing else of the command is kept. The
+# lock statement wrote nothing to an existing cart; a cart it made for this command is deleted
+# here (it holds no line yet), so a refusal renews nothing, spends no rate-limit token and
+# leaves no cart behind.
 _STORE_REFUSAL = """
-with spent as (
-  update carts set rate_tokens = cast(:rate_tokens as real),
-    rate_counted_at = cast(:rate_counted_at as timestamptz)
-  where id = cast(:cart_id as bigint) and cast(:rate_counted_at as timestamptz) is not null
+with unmade as (
+  delete from carts where id = cast(:made_cart_id as bigint)
 )
 update idempotency_keys set status = :answer_status, response = cast(:answer as json)
 where user_id = :user_id and key = :idempotency_key
@@ -55,7 +54,7 @@ class IdempotencyRecords:
         self._key = key
         self.claimed = False  # this transaction inserted the key's row and must fill it
         self._answer: dict | None = None
-        self._cart: Cart | None = None
+        self._made_cart_id: int | None = None
 
     def claim_params(self) -> dict:
         key = self._key
@@ -73,21 +72,18 @@ class IdempotencyRecords:
     def remember(self, answer: dict) -> None:
         self._answer = answer
 
-    def hold(self, cart: Cart) -> None:
-        """The cart the lock statement locked: a stored refusal writes its rate-limit state."""
-        self._cart = cart
+    def made_cart(self, cart_id: int) -> None:
+        """The lock statement made this cart for the command: a stored refusal takes it back."""
+        self._made_cart_id = cart_id
 
     def answer_params(self, user_id) -> dict:
         """The write statement's parameters for STORE_ANSWER (all null when nothing is stored)."""
         return self._params(user_id, 200, self._answer)
 
     def store(self, status: int, body: dict) -> None:
-        cart = self._cart
         self._session.row(
             _STORE_REFUSAL,
-            cart_id=cart.id if cart else None,
-            rate_tokens=cart.rate_tokens if cart else None,
-            rate_counted_at=cart.rate_counted_at if cart else None,
+            made_cart_id=self._made_cart_id,
             **self._params(self._key.user_id, status, body),
         )
 

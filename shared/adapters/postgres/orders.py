@@ -75,14 +75,13 @@ class OrderRepository:
         self._ttl_minutes = ttl_minutes
 
     def lock_cart_for_checkout(self, user_id: uuid.UUID) -> tuple[Cart, dict[int, Product]]:
-        rows = self._session.rows(
+        rows = self._session.lock(
             _LOCK_CART_FOR_CHECKOUT, user_id=user_id, **self._idempotency.claim_params()
         )
         status, response, stored_fingerprint, now, cart_id, tokens, counted_at = rows[0][:7]
         self._idempotency.check_claim(status, response, stored_fingerprint)
         cart = Cart(user_id=user_id, id=cart_id)
         cart.rate_tokens, cart.rate_counted_at, cart.locked_at = tokens, counted_at, now
-        self._idempotency.hold(cart)
         products: dict[int, Product] = {}
         for *_, product_id, quantity, name, price_cents in rows:
             if product_id is not None:

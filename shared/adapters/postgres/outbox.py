@@ -37,6 +37,12 @@ where o.id = r.id
 """
 
 
+_BACKLOG = """
+select count(*), coalesce(extract(epoch from now() - min(created_at)), 0) from outbox
+where sent_at is null
+"""
+
+
 class OutboxRepository:
     def __init__(self, session: Session):
         self._session = session
@@ -54,3 +60,7 @@ class OutboxRepository:
         """`errors` maps each claimed event id to None (sent) or why sending failed."""
         results = json.dumps([{"id": i, "error": e} for i, e in errors.items()])
         self._session.rows(_RECORD_ATTEMPTS, results=results)
+
+    def backlog(self) -> tuple[int, float]:
+        pending, oldest_seconds = self._session.row(_BACKLOG)
+        return int(pending), float(oldest_seconds)
