@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP
-from tests.local_stack import ARTIFACTS
+from tests.support import ARTIFACTS
 
 
 def test_the_reference_shows_every_command_without_leaving_the_origin(browser, local_stack):

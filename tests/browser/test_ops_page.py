@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from devstack import devkeys
 from tests.browser.conftest import DESKTOP
-from tests.local_stack import ARTIFACTS
+from tests.support import ARTIFACTS
 
 ADD_ITEM = 'tr[data-function="add_item"]'
 

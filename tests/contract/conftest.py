@@ -15,9 +15,8 @@ from sqlalchemy.pool import NullPool
 from devstack import database, stack
 from functions import registry
 from shared.adapters.postgres.connection import pg8000_url
-from tests.conftest import Admin
 from tests.contract import shopper
-from tests.local_stack import ARTIFACTS, free_port
+from tests.support import ARTIFACTS, Admin, free_port
 
 
 @pytest.fixture(scope="session")

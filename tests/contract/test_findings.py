@@ -8,7 +8,7 @@ from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork
 from shared.errors import IdempotencyKeyReused
 from shared.service import idempotency
 from shared.service.idempotency import Replayed
-from tests.helpers import error_of, post
+from tests.support import error_of, post
 
 
 def _cart(admin, user):

@@ -20,7 +20,7 @@ from functions.openapi import DOCUMENT
 from shared.errors import ERROR_TABLE
 from shared.service.idempotency import HEADER, KEY_PATTERN, REPLAYED_HEADER
 from tests.contract import shopper
-from tests.local_stack import ARTIFACTS
+from tests.support import ARTIFACTS
 
 CONFIG = SchemathesisConfig.from_path(Path(__file__).with_name("schemathesis.toml"))
 api = schemathesis.openapi.from_path(DOCUMENT, config=CONFIG).include(tag="commands")

@@ -295,6 +295,8 @@ def test_every_function_checks_the_token_issuer(template):
         variables = lambda_named(template, function)["Environment"]["Variables"]
         assert variables["JWT_ISSUER"].startswith("https://")
         assert variables["JWT_ISSUER"].endswith(".supabase.co/auth/v1")
+
+
 # Operations (issue 12): the dashboard and the alarms, as CloudFormation will create them.
 OPS_NAMESPACE = "ShoppingSystem/test"
 

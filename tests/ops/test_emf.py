@@ -13,10 +13,8 @@ from shared import metrics
 from shared.config import metrics_namespace
 from shared.entrypoints import emf
 from shared.service.unit_of_work import TryAgain, UnitOfWork
-from tests.conftest import reset_caches
-from tests.deploy.events import lambda_context
-from tests.helpers import post
 from tests.ops import emf_spec
+from tests.support import lambda_context, post
 
 LOCK_TIMEOUT_MS = 300
 
@@ -126,18 +124,13 @@ def test_refusals_are_outcomes_and_take_no_units(client, new_user, admin, reques
 
 
 def test_a_busy_answer_counts_as_busy_and_as_a_server_error(
-    client, new_user, admin, request_line, monkeypatch
+    client, new_user, admin, request_line, env
 ):
-    monkeypatch.setenv("DB_LOCK_TIMEOUT_MS", str(LOCK_TIMEOUT_MS))
-    reset_caches()
-    try:
-        product = admin.create_product(stock=5)
-        _, token = new_user()
-        with admin.holding("select * from products where id = :p for update", p=product):
-            assert post(client("add_item"), token, {"product_id": product}).status_code == 503
-    finally:
-        monkeypatch.undo()
-        reset_caches()
+    env(DB_LOCK_TIMEOUT_MS=str(LOCK_TIMEOUT_MS))
+    product = admin.create_product(stock=5)
+    _, token = new_user()
+    with admin.holding("select * from products where id = :p for update", p=product):
+        assert post(client("add_item"), token, {"product_id": product}).status_code == 503
     line = request_line("POST add_item -> 503")
     found = figures(line)
     assert line["outcome"] == "503 busy_try_again"
@@ -216,17 +209,11 @@ def test_the_relay_reports_its_backlog_over_http_and_on_a_schedule(
     assert figures(line)["outbox_pending"] >= 1 and line["outcome"] == "200 ok"
 
 
-def test_the_namespace_is_a_setting(monkeypatch):
-    monkeypatch.setenv("METRICS_NAMESPACE", "ShoppingSystem/prod")
-    reset_caches()
-    try:
-        assert metrics_namespace() == "ShoppingSystem/prod"
-        monkeypatch.setenv("METRICS_NAMESPACE", "no\nnewlines")
-        reset_caches()
-        assert metrics_namespace() == "ShoppingSystem"  # the settings answer 503; still counted
-    finally:
-        monkeypatch.undo()
-        reset_caches()
+def test_the_namespace_is_a_setting(env):
+    env(METRICS_NAMESPACE="ShoppingSystem/prod")
+    assert metrics_namespace() == "ShoppingSystem/prod"
+    env(METRICS_NAMESPACE="no\nnewlines")
+    assert metrics_namespace() == "ShoppingSystem"  # the settings answer 503; still counted
     metrics.begin()
     directive = emf.log_fields("checkout", "ShoppingSystem/prod", 200, None, 1.5)["aws"]
     assert directive["CloudWatchMetrics"][0]["Namespace"] == "ShoppingSystem/prod"

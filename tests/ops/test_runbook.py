@@ -7,7 +7,7 @@ import re
 import yaml
 
 from shared import metrics
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 RUNBOOK = (ROOT / "docs" / "operations.md").read_text()
 

@@ -51,6 +51,7 @@ class OutboxRow:
     attempts: int = 0
     sent_at: datetime | None = None
     last_error: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -161,7 +162,7 @@ class FakeIdempotencyRecords:
         self._uow, self._key = uow, key
         self.claimed = False
         self._answer: dict | None = None
-        self._cart: Cart | None = None
+        self._made_cart_of: uuid.UUID | None = None
 
     def claim(self) -> None:
         """The lock statement's first step: a fresh row is ours to fill, an answered one is a
@@ -179,22 +180,24 @@ class FakeIdempotencyRecords:
     def remember(self, answer: dict) -> None:
         self._answer = answer
 
-    def hold(self, cart: Cart) -> None:
-        self._cart = cart
+    def made_cart(self, user_id: uuid.UUID) -> None:
+        self._made_cart_of = user_id
 
     def store(self, status: int, body: dict) -> None:
-        """The refusal's answer, and the rate-limit state of the cart held (it commits)."""
-        row = self._uow._working.keys[(self._key.user_id, self._key.value)]
-        row.status, row.response = status, json.loads(json.dumps(body))  # stored as JSON
-        stored = self._uow._working.carts.get(self._key.user_id)
-        if stored is not None and self._cart is not None:
-            stored.rate_tokens = self._cart.rate_tokens
-            stored.rate_counted_at = self._cart.rate_counted_at
+        """A refusal's answer, and nothing else of the command: a cart it made goes (it
+        commits, like the SQL's store statement)."""
+        self._answer_with(status, body)
+        if self._made_cart_of is not None:
+            del self._uow._working.carts[self._made_cart_of]
 
     def store_remembered(self) -> None:
         """What the write statement does besides its writes (nothing without a fresh claim)."""
         if self.claimed:
-            self.store(200, self._answer)
+            self._answer_with(200, self._answer)
+
+    def _answer_with(self, status: int, body: dict) -> None:
+        row = self._uow._working.keys[(self._key.user_id, self._key.value)]
+        row.status, row.response = status, json.loads(json.dumps(body))  # stored as JSON
 
 
 class FakeCartsAndOrders:
@@ -204,21 +207,21 @@ class FakeCartsAndOrders:
         self._uow, self._tables, self._idempotency = uow, uow._working, idempotency
 
     def _locked_cart(self, user_id: uuid.UUID, create: bool) -> StoredCart | None:
-        """Claim the key, then the cart; like the SQL, a refusal renews nothing (the expiry is
-        written by a command that succeeds, the rate-limit state also by a stored refusal)."""
+        """Claim the key, then the cart; like the SQL, a refusal renews nothing (the expiry and
+        the rate-limit state are written by a command that succeeds)."""
         self._idempotency.claim()  # first, before the cart: a replay touches no cart
         cart = self._tables.carts.get(user_id)
         if cart is None and create:
             cart = self._tables.carts[user_id] = StoredCart(
                 self._uow.next_id(), self._uow.now + self._uow.ttl
             )
+            self._idempotency.made_cart(user_id)
         return cart
 
     def _cart(self, user_id, stored: StoredCart | None) -> Cart:
         cart = Cart(user_id, id=stored.id if stored else None, locked_at=self._uow.now)
         if stored is not None:
             cart.rate_tokens, cart.rate_counted_at = stored.rate_tokens, stored.rate_counted_at
-        self._idempotency.hold(cart)
         return cart
 
     def lock_cart_and_product(
@@ -328,6 +331,11 @@ class FakeOutbox:
             for r in self._rows.values()
             if r.order_id == order_id and r.sent_at is None
         ]
+
+    def backlog(self) -> tuple[int, float]:
+        pending = [row for row in self._rows.values() if row.sent_at is None]
+        oldest = min((row.created_at or self._uow.now for row in pending), default=self._uow.now)
+        return len(pending), (self._uow.now - oldest).total_seconds()
 
     def record_attempts(self, errors: dict[int, str | None]) -> None:
         for event_id, error in errors.items():

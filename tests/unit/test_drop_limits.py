@@ -56,18 +56,20 @@ def test_one_budget_for_all_three_commands(uow):
         add_item(uow, user, product, 1, rules=rules)
 
 
-def test_a_refusal_spends_a_token_only_when_it_commits(uow):
+def test_a_refusal_spends_no_token_keyed_or_not(uow):
     rules = TEN_SECONDS_A_TOKEN
-    product, user = uow.add_product(stock=1), random_id()
+    product, user = uow.add_product(stock=4), random_id()
     add_item(uow, user, product, 1, rules=rules)  # creates the cart: 2 tokens left
     for _ in range(5):  # rolled back: nothing written, no token spent
         with pytest.raises(InsufficientStock):
-            add_item(uow, user, product, 1, rules=rules)
-    for _ in range(2):  # stored under a key: committed, token spent
+            add_item(uow, user, product, 4, rules=rules)
+    for _ in range(5):  # stored under a key: only the answer is kept, no token spent
         with pytest.raises(InsufficientStock):
-            add_item(uow, user, product, 1, new_key(user, "add_item"), rules=rules)
+            add_item(uow, user, product, 4, new_key(user, "add_item"), rules=rules)
+    add_item(uow, user, product, 1, rules=rules)  # the second token
+    add_item(uow, user, product, 1, rules=rules)  # the third
     with pytest.raises(RateLimited):
-        add_item(uow, user, product, 1, rules=rules)
+        add_item(uow, user, product, 1, rules=rules)  # none left: only successes spent them
 
 
 # (name, refusal, command(uow, user, products, key))
