@@ -78,11 +78,17 @@ def schemas(table: ErrorTable) -> dict:
     """One schema per code of the error table (405 and 500 included), and the shape they share."""
     rows = {f.code: (cls, f) for cls, f in table.items()}
     rows.setdefault(errors.INTERNAL.code, (None, errors.INTERNAL))
+    details = {
+        name: {"type": kind, "description": meaning}
+        for _, failure in rows.values()
+        for name, kind, meaning in failure.details
+    }
     schemas = {
         "ErrorDetail": {
             "type": "object",
             "description": "Every error body's one member. `field` and `fields` come with "
-            "`validation_error` only: the first problem, then all of them.",
+            "`validation_error` only: the first problem, then all of them; the other optional "
+            "members come with the codes whose schema requires them.",
             "required": ["code", "message", "correlation_id"],
             "additionalProperties": False,
             "properties": {
@@ -99,6 +105,7 @@ def schemas(table: ErrorTable) -> dict:
                         "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
                     },
                 },
+                **details,
             },
         }
     }
@@ -120,6 +127,7 @@ def schemas(table: ErrorTable) -> dict:
                 "error": {
                     **ref("ErrorDetail"),
                     "properties": {"code": {"const": code}},
+                    **({"required": [n for n, _, _ in failure.details]} if failure.details else {}),
                 }
             },
         }

@@ -81,6 +81,9 @@ class Failure:
     # answer, so retrying the same click cannot turn it into a purchase minutes later.
     stored: bool = False
     retry_after_seconds: int | None = None
+    # Extra members of the error body, as (name, JSON type, meaning): the document's shape for
+    # the details the exception carries (`details`), checked against them by the unit tests.
+    details: tuple[tuple[str, str, str], ...] = ()
 
 
 ERROR_TABLE: dict[type[Exception], Failure] = {
@@ -104,12 +107,20 @@ ERROR_TABLE: dict[type[Exception], Failure] = {
         "purchase_limit_reached",
         "the product's limit per customer (cart plus orders) would be passed",
         stored=True,
+        details=(
+            ("limit", "integer", "units of the product one customer may hold"),
+            ("held", "integer", "units the customer holds now, in the cart and in orders"),
+        ),
     ),
     CartLimitReached: Failure(
         409,
         "cart_limit_reached",
         "the cart would pass `CART_MAX_LINES` lines or `CART_MAX_UNITS` units",
         stored=True,
+        details=(
+            ("limit", "integer", "the cap that would be passed"),
+            ("limit_of", "string", "`lines` or `units`"),
+        ),
     ),
     CartEmpty: Failure(409, "cart_empty", "checkout of an empty cart", stored=True),
     DomainError: Failure(409, "rule_violated", "another business rule refused the command"),
@@ -125,6 +136,7 @@ ERROR_TABLE: dict[type[Exception], Failure] = {
         "rate_limited",
         "more than `RATE_LIMIT_PER_MINUTE` commands (burst `RATE_LIMIT_BURST`); see Retry-After",
         retry_after_seconds=1,
+        details=(("retry_after_seconds", "integer", "the same as `Retry-After`"),),
     ),
     DatabaseUnavailable: Failure(503, "database_unavailable", "the database cannot be reached"),
     Busy: Failure(

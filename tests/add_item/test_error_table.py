@@ -14,7 +14,7 @@ pytestmark = pytest.mark.usefixtures("connection_mode")
 def test_product_not_found(invoke, new_user, admin):
     _, token = new_user()
     before = admin.snapshot()
-    answer = invoke("add_item", {"product_id": 2**62}, token)
+    answer = invoke("add_item", {"product_id": 2**53 - 1}, token)
     assert (answer.status, error_of(answer)["code"]) == (404, "product_not_found")
     assert admin.snapshot() == before
 

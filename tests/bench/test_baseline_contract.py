@@ -18,7 +18,7 @@ CASES = [
     ("add_item", {"product_id": "PRODUCT", "quantity": 0}, {}),
     ("add_item", {"product_id": "PRODUCT", "quantity": "1"}, {}),
     ("add_item", {"product_id": "PRODUCT", "quantity": 6}, {}),
-    ("add_item", {"product_id": 2**62, "quantity": 1}, {}),
+    ("add_item", {"product_id": 2**53 - 1, "quantity": 1}, {}),
     ("remove_item", {"product_id": "PRODUCT", "quantity": 1}, {}),
     ("remove_item", {"product_id": "PRODUCT", "quantity": 5}, {"PRODUCT": 2}),
     ("checkout", {}, {}),

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from shared.adapters.postgres.unit_of_work import PostgresUnitOfWork
-from shared.errors import IdempotencyKeyReused
-from shared.service import idempotency
-from shared.service.idempotency import Replayed
 from tests.support import error_of, post
 
 
@@ -51,29 +47,6 @@ def test_a_keyed_refusal_leaves_an_existing_cart_as_it_was(client, new_user, adm
         response = post(client(name), token, body, **{"Idempotency-Key": f"refused-{name}"})
         assert response.status_code == 409
         assert _cart(admin, user) == cart
-
-
-def test_a_retry_that_answered_first_is_the_key_s_answer(database_url, new_user, admin):
-    """The race the separate store opens: between the rollback and the store, a retry with
-    the same key ran and answered. The refusal then answers what the retry stored."""
-    user, _ = new_user()
-    same = idempotency.key_for("raced", user, "add_item", '{"product_id":1,"quantity":1}')
-    other = idempotency.key_for("raced", user, "add_item", '{"product_id":2,"quantity":1}')
-    admin.execute(
-        "insert into idempotency_keys (user_id, key, fingerprint, status, response)"
-        " values (:u, 'raced', :f, 200, cast(:r as json))",
-        u=user,
-        f=same.fingerprint,
-        r='{"product_id": 1, "quantity": 1}',
-    )
-    uow = PostgresUnitOfWork()
-    uow.key = same
-    with pytest.raises(Replayed) as replayed, uow:
-        uow.idempotency.store(409, {"error": {"code": "insufficient_stock", "message": "m"}})
-    assert (replayed.value.response.status, replayed.value.response.body["quantity"]) == (200, 1)
-    uow.key = other
-    with pytest.raises(IdempotencyKeyReused), uow:
-        uow.idempotency.store(409, {"error": {"code": "insufficient_stock", "message": "m"}})
 
 
 def test_a_whole_number_written_with_a_fraction_is_that_integer(client, new_user, admin):

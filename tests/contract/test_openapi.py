@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 
 from functions import api_errors, openapi, registry
 from shared import errors
-from shared.domain import DomainError, InsufficientStock, ProductNotFound
+from shared.domain import DomainError, ProductNotFound
 from shared.entrypoints.contract import Contract
 from shared.entrypoints.schemas import CartItemRequest, CartLine
 from shared.errors import Failure, RequestRefused
@@ -104,23 +104,33 @@ def test_each_command_answers_the_generic_failures_and_its_own_refusals(generate
         "500": {"internal"},
         "503": {"database_unavailable", "busy_try_again", "configuration_error"},
     }
+    limited = {"429": {"rate_limited"}}  # every command spends the customer's tokens
     assert _codes(generated, "/add-item") == {
         **generic,
+        **limited,
         "404": {"product_not_found"},
-        "409": {"insufficient_stock"},
+        "409": {"insufficient_stock", "purchase_limit_reached", "cart_limit_reached"},
     }
     assert _codes(generated, "/remove-item") == {
         **generic,
+        **limited,
         "404": {"product_not_found", "item_not_in_cart"},
     }
-    assert _codes(generated, "/checkout") == {**generic, "409": {"cart_empty"}}
+    assert _codes(generated, "/checkout") == {**generic, **limited, "409": {"cart_empty"}}
     assert _codes(generated, "/relay-outbox") == {
         "500": {"internal"},
         "503": {"database_unavailable", "busy_try_again", "configuration_error"},
     }
     # The refusals come from the use cases, not from a list kept here.
-    assert set(add_item.REFUSALS) == {ProductNotFound, InsufficientStock}
+    assert {c.__name__ for c in add_item.REFUSALS} == {
+        "RateLimited",
+        "ProductNotFound",
+        "PurchaseLimitReached",
+        "CartLimitReached",
+        "InsufficientStock",
+    }
     assert {c.__name__ for c in remove_item.REFUSALS + checkout.REFUSALS} == {
+        "RateLimited",
         "ProductNotFound",
         "ItemNotInCart",
         "CartEmpty",
@@ -151,41 +161,52 @@ def test_headers_replays_retry_after_and_correlation_ids(generated):
     replayable = {s for s, r in responses.items() if "Idempotent-Replayed" in r["headers"]}
     assert replayable == {"200", "404", "409"}  # successes and the stored refusals
     assert responses["503"]["headers"]["Retry-After"]["required"] is False  # busy only
-    assert set(responses) == {"200", "400", "401", "404", "409", "413", "422", "500", "503"}
+    assert responses["429"]["headers"]["Retry-After"]["required"] is True
+    assert set(responses) == {
+        "200",
+        "400",
+        "401",
+        "404",
+        "409",
+        "413",
+        "422",
+        "429",
+        "500",
+        "503",
+    }
     key = generated["components"]["parameters"]["Idempotency-Key"]
     assert (key["in"], key["required"]) == ("header", False)
     assert key["schema"]["pattern"] == "^[A-Za-z0-9._:-]{1,255}$"
 
 
-class RateLimited(RequestRefused):
+class Maintenance(RequestRefused):
     pass
 
 
-class PurchaseLimitReached(DomainError):
+class SaleNotStarted(DomainError):
     pass
 
 
 def test_a_new_row_named_by_a_use_case_is_all_the_document_needs():
-    """Issue 10's future codes: a row in the table, a name in REFUSALS, nothing else."""
+    """Tomorrow's codes: a row in the table (and, for a rule, a name in REFUSALS), nothing else.
+    Issue 10's three new refusals came in exactly this way."""
     table = {
         **errors.ERROR_TABLE,
-        RateLimited: Failure(429, "rate_limited", "too many requests", retry_after_seconds=3),
-        PurchaseLimitReached: Failure(409, "purchase_limit_reached", "over the limit", stored=True),
+        Maintenance: Failure(418, "maintenance", "closed for a moment", retry_after_seconds=60),
+        SaleNotStarted: Failure(409, "sale_not_started", "before the drop", stored=True),
     }
     found = openapi.contracts()
     add = registry.named("add_item")
-    found[add] = dataclasses.replace(
-        found[add], refusals=(*found[add].refusals, PurchaseLimitReached)
-    )
+    found[add] = dataclasses.replace(found[add], refusals=(*found[add].refusals, SaleNotStarted))
     doc = openapi.document(found, table)
     validate(doc)
-    assert _codes(doc, "/add-item")["409"] == {"insufficient_stock", "purchase_limit_reached"}
-    assert "purchase_limit_reached" not in _codes(doc, "/checkout")["409"]
+    assert "sale_not_started" in _codes(doc, "/add-item")["409"]
+    assert "sale_not_started" not in _codes(doc, "/checkout")["409"]
     for path in ("/add-item", "/remove-item", "/checkout"):
-        assert _codes(doc, path)["429"] == {"rate_limited"}
-        limited = doc["paths"][path]["post"]["responses"]["429"]
-        assert limited["headers"]["Retry-After"]["required"] is True
-    assert "error.rate_limited" in doc["components"]["schemas"]
+        assert _codes(doc, path)["418"] == {"maintenance"}
+        answer = doc["paths"][path]["post"]["responses"]["418"]
+        assert answer["headers"]["Retry-After"]["required"] is True
+    assert "error.sale_not_started" in doc["components"]["schemas"]
 
 
 def test_failures_of_a_job_are_only_the_machinery_s():

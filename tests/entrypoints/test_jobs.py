@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import flask
+import pydantic
 import pytest
 
 from shared import logs
@@ -14,9 +15,13 @@ from shared.errors import Busy
 from tests.support import error_of, lambda_context, scheduled_event
 
 
+class ProbeAnswer(pydantic.BaseModel):
+    """The probe's 200 body, for the API document (the wrapper only records it)."""
+
+
 def probe(job):
     """A job endpoint built here around `job`, and a way to send it a request."""
-    endpoint = job_endpoint("probe_job")(job)
+    endpoint = job_endpoint("probe_job", ProbeAnswer)(job)
     app = flask.Flask("probe_job")
 
     def request(method="POST", **headers):

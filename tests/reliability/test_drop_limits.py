@@ -217,17 +217,20 @@ def test_a_rate_limited_key_stays_free_for_the_retry(client, new_user, admin, ra
     assert retried.get_json() == {"product_id": product, "quantity": 2}
 
 
-def test_what_counts_is_what_commits(client, new_user, admin, rate_limit):
-    """A refusal without a key rolls back: it spends no token. A refusal stored under a key
-    commits, and so does the token it spent."""
+def test_what_counts_is_a_success(client, new_user, admin, rate_limit):
+    """A refusal spends no token, with a key or without: it takes nothing from the shop, and
+    under a key it keeps only its answer. Successes spend them."""
     rate_limit(per_minute=6, burst=2)
+    product = admin.create_product(stock=10)
     _, token = new_user()
-    unknown = {"product_id": 2**62}
+    unknown = {"product_id": 2**53 - 1}
     for _ in range(4):
         assert post(client("add_item"), token, unknown).status_code == 404
-    for n in range(2):
+    for n in range(4):
         keyed = post(client("add_item"), token, unknown, **{"Idempotency-Key": f"gone-{n}"})
         assert keyed.status_code == 404
+    for _ in range(2):
+        assert post(client("add_item"), token, {"product_id": product}).status_code == 200
     assert post(client("add_item"), token, unknown).status_code == 429
 
 

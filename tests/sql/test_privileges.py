@@ -54,7 +54,7 @@ FUNCTIONS_ROLE_NEEDS = {
     "idempotency_keys": {
         "SELECT",
         # a refusal's answer is inserted whole (shared/adapters/postgres/idempotency.py)
-        "INSERT(user_id, key, fingerprint, status, response)",
+        "INSERT(user_id, key, fingerprint)",
         "UPDATE(key, status, response)",
         "DELETE",
     },

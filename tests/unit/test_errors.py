@@ -160,3 +160,11 @@ def test_the_readme_documents_every_setting_of_a_drop():
         "SWEEP_BUDGET_SECONDS",
     ):
         assert f"| `{setting}` |" in configuration, setting
+
+
+@pytest.mark.parametrize("error", [row[0] for row in ROWS], ids=lambda e: type(e).__name__)
+def test_the_details_a_refusal_carries_are_the_ones_the_document_declares(error):
+    """The API document's body shape for a code comes from its row's `details`."""
+    declared = {name for name, _, _ in errors.failure_of(error).details}
+    carried = set(getattr(error, "details", None) or {}) - {"field", "fields"}
+    assert carried == declared
