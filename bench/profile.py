@@ -24,8 +24,9 @@ RATE = 200  # samples per second
 # (category, module path prefixes as py-spy prints them) checked from the innermost frame
 # outwards; the first match wins.
 STRONG = [
-    ("JWT verify", ("jwt/", "cryptography/", "shared/auth.py")),
-    ("JSON + validation", ("pydantic", "shared/schemas.py")),
+    ("JWT verify", ("jwt/", "cryptography/", "shared/entrypoints/auth.py")),
+    ("JSON + validation", ("pydantic", "shared/entrypoints/schemas.py")),
+    ("metrics (EMF)", ("aws_lambda_powertools/", "shared/metrics.py", "shared/entrypoints/emf.py")),
     ("logging", ("pythonjsonlogger/", "shared/logs.py")),
     ("driver + socket", ("pg8000/", "scramp/")),
     ("SQLAlchemy", ("sqlalchemy/",)),
