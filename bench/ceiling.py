@@ -87,7 +87,7 @@ def add_item_script(buckets: int = 1) -> str:
     bucket is run once more holding all of them, as the unit of work does. With one bucket it
     sends the statement a warm instance sends for such a product (the product row alone).
     """
-    from shared.adapters.postgres.carts import (
+    from shared.adapters.postgres.cart_statements import (
         ADD_TO_CART,
         ADD_TO_CART_ROW,
         LOCK_CART_AND_PRODUCT,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import uuid
 
-from shared.adapters.postgres.carts import RENEW_CART, renewal_params
+from shared.adapters.postgres.cart_statements import RENEW_CART
+from shared.adapters.postgres.carts import renewal_params
 from shared.adapters.postgres.connection import Session
 from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER, IdempotencyRecords
 from shared.domain import Cart, CartItem, Order, Product
