@@ -27,6 +27,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP = {"width": 1280, "height": 900}
+
+
+def watch_for_problems(page: Page, problems: list[str]) -> None:
+    """Collect the page's uncaught errors and whatever the gateway's Content-Security-Policy
+    blocks (a bug of the policy or of the page), for the test to assert none happened."""
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"blocked: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+
+
 PHONE = {"width": 390, "height": 844}
 FUNCTION_PATH = re.compile(r"/functions/v1/(add-item|remove-item|checkout)$")
 
@@ -108,16 +124,7 @@ def open_shop(browser, local_stack):
         context = browser.new_context(viewport=viewport, locale="en-US")
         contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-        # Whatever the gateway's Content-Security-Policy blocks is a bug of the policy or page.
-        page.on(
-            "console",
-            lambda message: (
-                problems.append(f"blocked: {message.text}")
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
+        watch_for_problems(page, problems)
         page.on(
             "dialog",
             lambda dialog: (problems.append(f"dialog: {dialog.message}"), dialog.dismiss()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, watch_for_problems
 from tests.support import ARTIFACTS
 
 
@@ -12,15 +12,7 @@ def test_the_reference_shows_every_command_without_leaving_the_origin(browser, l
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     problems, foreign = [], []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"blocked: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    watch_for_problems(page, problems)
     page.on(
         "request",
         lambda request: (

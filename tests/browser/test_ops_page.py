@@ -9,7 +9,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from devstack import devkeys
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, watch_for_problems
 from tests.support import ARTIFACTS
 
 ADD_ITEM = 'tr[data-function="add_item"]'
@@ -42,15 +42,7 @@ def test_the_page_follows_a_drop_as_it_happens(browser, local_stack, signing_key
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     problems = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"blocked: {message.text}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    watch_for_problems(page, problems)
     try:
         page.goto(local_stack.url + "/ops")
         expect(page.locator(ADD_ITEM)).to_be_visible()
