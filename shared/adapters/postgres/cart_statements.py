@@ -13,9 +13,9 @@ it locked waited for another command of the same customer, and read that custome
 other lines too early: they are read again by one more statement, whose snapshot is taken with
 the cart held (only then: a customer racing their own tabs). Cart lines are written as deltas,
 so a line inserted meanwhile is added to, never overwritten.
-The reservation (`expires_at`) is renewed only by a command that succeeds: a refusal renews
-nothing, and so is the rate-limit state: a refusal spends no token, and one stored under its key
-commits only its answer (idempotency.py).
+The reservation (`expires_at`) and the rate-limit state are renewed only by a command that
+succeeds: a refusal renews nothing and spends no token, and one stored under its key commits
+only its answer (idempotency.py).
 """
 
 from __future__ import annotations
