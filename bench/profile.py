@@ -31,10 +31,21 @@ STRONG = [
     ("driver + socket", ("pg8000/", "scramp/")),
     ("SQLAlchemy", ("sqlalchemy/",)),
     ("Flask + gunicorn", ("flask/", "werkzeug/", "gunicorn/", "functions_framework/", "click/")),
-    ("our code", ("shared/", "main.py")),
+    ("our code", ("shared/", "functions/")),
 ]
 WEAK = [("JSON + validation", ("json/",)), ("logging", ("logging/",))]
 _FILE = re.compile(r"\(([^()]+):\d+\)$")
+# py-spy runs with --full-filenames (by default it shortens our own modules to a bare
+# "http.py", which no prefix can place); each path is cut back to what the tables name.
+_ROOTS = ("site-packages/", f"{os.path.dirname(os.__file__)}/", f"{stack.ROOT}/")
+
+
+def _short(path: str) -> str:
+    for root in _ROOTS:
+        head, found, tail = path.rpartition(root)
+        if found:
+            return tail
+    return path
 
 
 def _category(frames: list[str]) -> str:
@@ -43,7 +54,7 @@ def _category(frames: list[str]) -> str:
         found = _FILE.search(frame)
         if not found:
             continue  # the "process N: command line" frames py-spy puts first
-        path = found.group(1)
+        path = _short(found.group(1))
         for name, prefixes in STRONG:
             if path.startswith(prefixes):
                 return weak if (weak and name == "our code") else name
@@ -84,6 +95,7 @@ def main() -> None:
                     "--nonblocking",
                     "--gil",  # only the thread holding the GIL: Python CPU, not socket waits
                     "--format=raw",
+                    "--full-filenames",
                     f"--rate={RATE}",
                     f"--duration={round(k.seconds)}",
                     f"--output={raw_path}",
