@@ -49,7 +49,7 @@ def reset_caches() -> None:
     """Settings, engine and keys are cached per cold start; tests that change env reset them."""
     if db.engine.cache_info().currsize:
         db.engine().dispose()
-    for cached in (settings, db.engine, auth._static_keys, auth._jwks_client):
+    for cached in (settings, db.engine, auth._static_keys, auth._jwks_client, auth._VERDICTS):
         cached.cache_clear()
 
 

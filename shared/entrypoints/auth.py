@@ -6,6 +6,12 @@ signed with a public key both fail. Beyond the signature: the audience, the issu
 is configured), `role: authenticated` (a service_role or anon token is not a shopper), a
 canonical UUID subject, and a bounded lifetime (a stolen token minted to last for years is not
 honoured). Each refusal is logged with its reason and answered 401 `unauthorized`.
+
+A token checked with a key from the environment is remembered (`_VERDICTS`): in a drop one buyer
+sends the same token with every click, and the ES256 check is the largest single cost of a
+request's CPU. Only the environment's keys, which nothing but a new cold start can change, earn
+this; keys fetched from SUPABASE_JWKS_URL are used afresh on every request, so a key rotated out
+of the JWKS is still refused within JWKS_CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import functools
 import json
 import logging
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -44,6 +51,39 @@ class User:
 class _Key:
     key: object
     algorithm: str
+    from_environment: bool = True
+
+
+class _Verdicts:
+    """Tokens already verified, by their exact text (signature included), with their `exp`; the
+    oldest is forgotten first beyond `size`. An entry never outlives its token: `exp` is checked
+    again on every use."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._users: dict[str, tuple[User, float]] = {}
+        self._lock = threading.Lock()  # eviction iterates over the dict
+
+    def get(self, token: str) -> tuple[User, float] | None:
+        return self._users.get(token)
+
+    def put(self, token: str, user: User, expires: float) -> None:
+        with self._lock:
+            while len(self._users) >= self.size:
+                del self._users[next(iter(self._users))]
+            self._users[token] = (user, expires)
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def cache_clear(self) -> None:
+        """Forget every verdict, as a cold start does (tests that change the keys call it)."""
+        with self._lock:
+            self._users.clear()
+
+
+_VERDICTS = _Verdicts(size=4096)  # a few MB at most: a token is under 1 KB
+_clock = time.time  # a test may move it
 
 
 def _public_key(jwk: dict) -> _Key:
@@ -114,10 +154,16 @@ def _key_for(header: dict) -> _Key:
     algorithm = _ALGORITHM_FOR_KEY_TYPE.get(signing_key.key_type)
     if algorithm is None:
         raise _refuse(f"JWKS key {kid!r} of type {signing_key.key_type}", "unsupported signing key")
-    return _Key(signing_key.key, algorithm)
+    return _Key(signing_key.key, algorithm, from_environment=False)
 
 
 def verify_token(token: str) -> User:
+    remembered = _VERDICTS.get(token)
+    if remembered is not None:
+        user, expires = remembered
+        if _clock() < expires + LEEWAY_SECONDS:
+            return user
+        raise _refuse("expired", "session expired, sign in again")
     cfg = settings()
     try:
         header = jwt.get_unverified_header(token)
@@ -147,7 +193,10 @@ def verify_token(token: str) -> User:
     if not isinstance(subject, str) or not _CANONICAL_UUID.fullmatch(subject):
         raise _refuse(f"subject {subject!r} is not a canonical UUID", "invalid token subject")
     email = claims.get("email")
-    return User(id=uuid.UUID(subject), email=email if isinstance(email, str) else None, role=ROLE)
+    user = User(id=uuid.UUID(subject), email=email if isinstance(email, str) else None, role=ROLE)
+    if key.from_environment:
+        _VERDICTS.put(token, user, claims["exp"])
+    return user
 
 
 def authenticate(authorization_header: str | None) -> User:

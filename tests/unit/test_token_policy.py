@@ -189,3 +189,42 @@ def test_a_misconfigured_jwks_url_is_a_configuration_error(configured, url):
     configured(JWT_JWKS=None, SUPABASE_JWKS_URL=url)
     with pytest.raises(ConfigurationError, match="SUPABASE_JWKS_URL"):
         auth.authenticate(f"Bearer {token(devkeys.generate_private_jwk())}")
+
+
+# --- verdicts remembered per token ------------------------------------------------------------
+
+
+def test_a_remembered_token_is_refused_once_it_expires(configured, key, caplog, monkeypatch):
+    now = int(time.time())
+    bearer = token(key, iat=now, exp=now + 600)
+    auth.authenticate(f"Bearer {bearer}")
+    # PyJWT reads the real clock and would accept it: only the remembered verdict sees this one
+    monkeypatch.setattr(auth, "_clock", lambda: now + 600 + auth.LEEWAY_SECONDS + 1)
+    assert refused(bearer, caplog) == "expired"
+
+
+def test_a_new_environment_forgets_what_the_old_keys_verified(configured, key, caplog):
+    bearer = token(key)
+    auth.authenticate(f"Bearer {bearer}")
+    configured(JWT_JWKS=json.dumps(devkeys.public_jwks(devkeys.generate_private_jwk())))
+    assert "unknown signing key" in refused(bearer, caplog)
+
+
+def test_remembered_verdicts_are_bounded_oldest_first(configured, key, monkeypatch):
+    monkeypatch.setattr(auth._VERDICTS, "size", 2)
+    first, second, third = (token(key) for _ in range(3))
+    for bearer in (first, second, third):
+        auth.authenticate(f"Bearer {bearer}")
+    assert len(auth._VERDICTS) == 2
+    assert auth._VERDICTS.get(first) is None and auth._VERDICTS.get(third) is not None
+
+
+def test_a_token_checked_with_a_fetched_key_is_checked_again_after_rotation(jwks, caplog):
+    old, new = devkeys.generate_private_jwk(), devkeys.generate_private_jwk()
+    jwks.serve(old)
+    bearer = token(old)
+    auth.authenticate(f"Bearer {bearer}")
+    assert auth._VERDICTS.get(bearer) is None  # fetched keys earn no remembered verdict
+    jwks.serve(new)
+    time.sleep(1.2)  # past JWKS_CACHE_SECONDS
+    assert "JWKS" in refused(bearer, caplog)
