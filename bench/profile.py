@@ -26,7 +26,7 @@ RATE = 200  # samples per second
 STRONG = [
     ("JWT verify", ("jwt/", "cryptography/", "shared/entrypoints/auth.py")),
     ("JSON + validation", ("pydantic", "shared/entrypoints/schemas.py")),
-    ("metrics (EMF)", ("aws_lambda_powertools/", "shared/metrics.py", "shared/entrypoints/emf.py")),
+    ("metrics (EMF)", ("shared/metrics.py", "shared/entrypoints/emf.py")),
     ("logging", ("pythonjsonlogger/", "shared/logs.py")),
     ("driver + socket", ("pg8000/", "scramp/")),
     ("SQLAlchemy", ("sqlalchemy/",)),
