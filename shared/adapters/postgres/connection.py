@@ -1,6 +1,6 @@
 """Connections: one small SQLAlchemy pool per warm function instance, spoken to in pg8000's API.
 
-SQLAlchemy gives us the pool (pre-ping, recycle, invalidation) and URL handling. Statements go
+SQLAlchemy gives us the pool (recycle, invalidation) and URL handling. Statements go
 through pg8000's own connection API because it is the only way to send each of them in a single
 network exchange: BEGIN and COMMIT as simple queries, everything else as a named prepared
 statement, prepared once per connection. Through SQLAlchemy's DB-API path each parameterized
@@ -8,6 +8,12 @@ statement costs three exchanges (Parse, Describe, Bind/Execute) and COMMIT three
 
 Named prepared statements do not survive a transaction-mode pooler (Supavisor on port 6543), so
 `DB_PREPARED_STATEMENTS=off` (automatic for port 6543) sends each statement unnamed instead.
+
+The pool does not ping a connection before handing it out: BEGIN, the first exchange of every
+command, is the ping. A pooled connection that died while idle (server restart, terminated
+backend, a pooler's idle timeout) fails at BEGIN, before anything of the command was sent, and
+the unit of work runs the command again on a new pool (unit_of_work.py). A pre-ping was one more
+exchange per command, a round trip in the cloud, to guard against what a retry covers.
 
 Every transaction starts with `lock_timeout` and `statement_timeout` set LOCAL to it, in the same
 simple query as BEGIN: no extra exchange, and no session state left behind for a transaction-mode
@@ -74,7 +80,7 @@ def create_database_engine(database_url: str) -> Engine:
         url,
         pool_size=cfg.db_pool_size,
         max_overflow=cfg.db_pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,  # BEGIN is the ping: see the module's docstring
         pool_recycle=300,
         # pg8000 applies this to connecting and to every later socket read.
         connect_args={"timeout": cfg.db_connect_timeout_seconds},

@@ -33,10 +33,9 @@ class PostgresUnitOfWork(UnitOfWork):
             self._pooled = engine.raw_connection()
         except Exception as error:
             if db.is_connection_error(error) and not db.timed_out(error):
-                # A pooled connection died while idle and its pre-ping failed with a bare socket
-                # reset, which SQLAlchemy does not take for a disconnect. Its idle siblings are
-                # most likely dead too (server restart, terminated backends): start a new pool,
-                # as SQLAlchemy does itself for the disconnects it recognizes.
+                # No new connection could be made (the server is down or restarting): the idle
+                # pooled ones are most likely dead too. Start a new pool, as SQLAlchemy does
+                # itself for the disconnects it recognizes.
                 engine.dispose()
             raise
         self.connected = True
@@ -44,7 +43,12 @@ class PostgresUnitOfWork(UnitOfWork):
         try:
             self.session.begin()
         except BaseException as error:
-            self._release(broken=db.is_connection_error(error))
+            broken = db.is_connection_error(error)
+            self._release(broken)
+            if broken and not db.timed_out(error):
+                # BEGIN is the pool's only ping: the connection died while idle, and its idle
+                # siblings most likely with it. The retry starts on a new pool.
+                engine.dispose()
             raise
         ttl = settings().cart_ttl_minutes
         self.idempotency = IdempotencyRecords(self.session, self.key)
@@ -101,9 +105,9 @@ class PostgresUnitOfWork(UnitOfWork):
         if not db.is_connection_error(error):
             return error
         unavailable = DatabaseUnavailable("the database is unavailable")
-        # Nothing of this command was applied when the connection failed before COMMIT, or when
-        # checking one out failed: an idle pooled connection that died (server restart,
-        # pg_terminate_backend) can fail its pre-ping with a bare socket reset. A checkout that
+        # Nothing of this command was applied when the connection failed before COMMIT (an idle
+        # pooled connection that died, by a server restart or pg_terminate_backend, fails at
+        # BEGIN), or when checking one out failed. A checkout that
         # timed out is not retried: the server is not answering, and the caller should hear so
         # within the connect timeout.
         may_retry = not self.commit_sent or self.key is not None
