@@ -31,23 +31,18 @@ class PostgresUnitOfWork(UnitOfWork):
         engine = self._engine or db.engine()
         try:
             self._pooled = engine.raw_connection()
-        except Exception as error:
-            if db.is_connection_error(error) and not db.timed_out(error):
-                # No new connection could be made (the server is down or restarting): the idle
-                # pooled ones are most likely dead too. Start a new pool, as SQLAlchemy does
-                # itself for the disconnects it recognizes.
-                engine.dispose()
-            raise
-        self.connected = True
-        self.session = db.Session(self._pooled, db.use_prepared_statements(engine.url))
-        try:
+            self.connected = True
+            self.session = db.Session(self._pooled, db.use_prepared_statements(engine.url))
             self.session.begin()
         except BaseException as error:
             broken = db.is_connection_error(error)
-            self._release(broken)
+            if self.connected:
+                self._release(broken)
             if broken and not db.timed_out(error):
-                # BEGIN is the pool's only ping: the connection died while idle, and its idle
-                # siblings most likely with it. The retry starts on a new pool.
+                # Before the transaction began, a connection error means the server is down or
+                # restarting, or (BEGIN being the pool's only ping) that this connection died
+                # while idle: its idle siblings most likely died with it. The retry starts on a
+                # new pool, as SQLAlchemy does itself for the disconnects it recognizes.
                 engine.dispose()
             raise
         ttl = settings().cart_ttl_minutes
