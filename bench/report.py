@@ -29,6 +29,8 @@ def load_table(rows: list[dict]) -> list[str]:
             note = "; ".join(filter(None, (note, cpu)))
         if "proxy_cpu" in r:
             note = "; ".join(filter(None, (note, f"proxy CPU {r['proxy_cpu']:.2f} s/s")))
+        if "cores_busy" in r:
+            note = "; ".join(filter(None, (note, f"cores busy {100 * r['cores_busy']:.0f}%")))
         load = f"{r['load']:.1f}" if "load" in r else ""
         lines.append(
             f"| {r['scenario']} | {r['implementation']} | {r['rate']:.0f} | {r['p50_ms']:.1f}"
@@ -102,6 +104,12 @@ def curve(report: dict) -> list[dict]:
     return [{"buckets": n, **by_n[n]} for n in sorted(by_n)]
 
 
+def curve_delay(points: list[dict]) -> float:
+    """The curve's delay per exchange in ms (BENCH_HOP_MS; 1 unless set)."""
+    rows = [r for p in points for key, r in p.items() if key != "buckets"]
+    return rows[0]["delay_ms"] if rows else 1.0
+
+
 def first_round_targets(report: dict) -> list[tuple[str, str, bool]]:
     """Issue 6's targets for ours (pg8000), each with the figure this run measured.
 
@@ -155,7 +163,13 @@ def drop_targets(report: dict, failures: int) -> list[tuple[str, str, bool]]:
     if one and eight:
         ratio = eight["rate"] / one["rate"]
         figure = f"{eight['rate']:.0f} / {one['rate']:.0f} = {ratio:.2f}x"
-        checks.append(("hot with 1 ms per exchange: N = 8 >= 3x N = 1", figure, ratio >= 3))
+        if "cores_busy" in eight:  # near 100%: bound by this machine's CPU, not by the locks
+            figure += f", the cores {100 * eight['cores_busy']:.0f}% busy at N = 8"
+        delay = eight["delay_ms"]
+        what = f"hot with {delay:g} ms per exchange: N = 8 >= 3x N = 1"
+        if delay != 1:  # BENCH_HOP_MS: a figure beside the target, not the target
+            what += " (the target is for 1 ms)"
+        checks.append((what, figure, ratio >= 3))
     loop_one, loop_eight = load.get(("hot", "ours")), load.get(("hot, 8 buckets", "ours"))
     if loop_one and loop_eight:
         figure = f"{loop_eight['rate']:.0f} vs {loop_one['rate']:.0f} req/s"
@@ -204,8 +218,8 @@ def buckets_table(report: dict) -> list[str]:
     base = points[0]
     lines = [
         "| N buckets | ours req/s | x N = 1 | ours p99 ms | pgbench tx/s | x N = 1"
-        " | ours / pgbench | proxy CPU s/s (ours, pgbench) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
+        " | ours / pgbench | proxy CPU s/s (ours, pgbench) | cores busy (ours, pgbench) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
 
     def times(p, key):
@@ -215,10 +229,13 @@ def buckets_table(report: dict) -> list[str]:
         ours, bench = p.get("ours"), p.get("ceiling")
         share = f"{100 * ours['rate'] / bench['rate']:.0f}%" if ours and bench else ""
         cpu = ", ".join(f"{r['proxy_cpu']:.2f}" for r in (ours, bench) if r and "proxy_cpu" in r)
+        busy = ", ".join(
+            f"{100 * r['cores_busy']:.0f}%" for r in (ours, bench) if r and "cores_busy" in r
+        )
         lines.append(
             f"| {p['buckets']} | {ours['rate'] if ours else 0:.0f} | {times(p, 'ours')}"
             f" | {ours['p99_ms'] if ours else 0:.0f} | {bench['rate'] if bench else 0:.0f}"
-            f" | {times(p, 'ceiling')} | {share} | {cpu} |"
+            f" | {times(p, 'ceiling')} | {share} | {cpu} | {busy} |"
         )
     load = _load(report)
     loop_one, loop_eight = load.get(("hot", "ours")), load.get(("hot, 8 buckets", "ours"))
@@ -282,7 +299,11 @@ def write(results_dir: Path, header: list[str], report: dict) -> str:
             "",
         ]
     if lines := buckets_table(report):
-        sections += ["## Stock in buckets, 1 ms per exchange (hot, product 1 in N buckets)", ""]
+        delay = curve_delay(curve(report))
+        sections += [
+            f"## Stock in buckets, {delay:g} ms per exchange (hot, product 1 in N buckets)",
+            "",
+        ]
         sections += [*lines, ""]
     if report.get("sold_out"):
         sections += ["## Sold out", "", *sold_out_lines(report["sold_out"]), ""]
@@ -380,7 +401,7 @@ def chart(path: Path, load: list[dict], cold: list[dict]) -> None:
 
 
 def buckets_chart(path: Path, report: dict) -> None:
-    """Throughput against N with 1 ms per exchange: ours and pgbench, each beside the model's
+    """Throughput against N with the delay per exchange: ours and pgbench, each beside the model's
     straight line through its N = 1 figure (N buckets, N times the one-row ceiling)."""
     import matplotlib
 
@@ -388,13 +409,14 @@ def buckets_chart(path: Path, report: dict) -> None:
     import matplotlib.pyplot as plt
 
     points = curve(report)
+    delay = curve_delay(points)
     figure, axis = plt.subplots(figsize=(7.5, 5.5))
     for key, label in (("ours", "ours (HTTP, req/s)"), ("ceiling", "pgbench, same SQL (tx/s)")):
         series = [(p["buckets"], p[key]["rate"]) for p in points if key in p]
         if not series:
             continue
         ns, rates = zip(*series, strict=True)
-        axis.plot(ns, rates, "o-", color=COLORS[key], label=f"{label}, 1 ms per exchange")
+        axis.plot(ns, rates, "o-", color=COLORS[key], label=f"{label}, {delay:g} ms per exchange")
         for n, rate in series:
             axis.annotate(
                 f"{rate:.0f}", (n, rate), textcoords="offset points", xytext=(4, 6), fontsize=7
@@ -436,7 +458,7 @@ def buckets_chart(path: Path, report: dict) -> None:
     axis.set_ylim(0, top * 1.25)
     axis.set_xlabel("N buckets (product 1)")
     axis.set_ylabel("adds per second")
-    axis.set_title("hot: throughput against N, database 1 ms away (bench/delay_proxy.c)")
+    axis.set_title(f"hot: throughput against N, database {delay:g} ms away (bench/delay_proxy.c)")
     axis.legend(fontsize=7)
     axis.grid(alpha=0.3)
     figure.tight_layout()

@@ -73,12 +73,15 @@ def shares(statuses: dict[str, int]) -> str:
 
 
 def _measured(run: Callable[[float], Result], knobs: Knobs, meter: Meter | None) -> dict:
-    """Warm-up, then the measured run; with the load average at its start and, when metered,
-    the proxy's CPU over it (seconds per second)."""
+    """Warm-up, then the measured run; with the load average at its start, the share of the
+    machine's cores busy over it and, when metered, the proxy's CPU (seconds per second)."""
     run(knobs.warmup)
     load_average, cpu = os.getloadavg()[0], meter() if meter else 0.0
+    ticks = stack.machine_cpu_ticks()
     result = run(knobs.seconds)
     extra = {"load": load_average}
+    if ticks and (after := stack.machine_cpu_ticks()) and after[1] > ticks[1]:
+        extra["cores_busy"] = (after[0] - ticks[0]) / (after[1] - ticks[1])
     if meter:
         extra["proxy_cpu"] = (meter() - cpu) / result.seconds if result.seconds else 0.0
     return {"result": result, "extra": extra}
@@ -131,7 +134,7 @@ def adds(
     cpu_note = f", DB CPU {cpu_used['db_cpu_ms_per_add']:.2f} ms" if cpu_used else ""
     statuses = result.extra.get("statuses", {})
     refused = ", ".join(f"{k} {n}" for k, n in sorted(statuses.items()) if not k.startswith("2"))
-    cpu = measured["extra"].get("proxy_cpu")
+    cpu, busy = measured["extra"].get("proxy_cpu"), measured["extra"].get("cores_busy")
     print(
         f"  {label:24} {implementation:9} {result.rate:7.0f} req/s  p99 {result.p99_ms:6.0f} ms"
         f"  {check}, WAL {wal / 1000:.1f} kB"
@@ -139,6 +142,7 @@ def adds(
         f" (non-2xx: {refused or 'none'};"
         f" socket errors {result.socket_errors})"
         f"{'' if cpu is None else f'; proxy CPU {cpu:.2f} s/s'}"
+        f"{'' if busy is None else f'; cores busy {100 * busy:.0f}%'}"
         f"{'' if ok else '  CHECK FAILED'}",
         flush=True,
     )
@@ -266,11 +270,12 @@ def ceilings(
         if cpu_used:
             check += f", DB CPU {cpu_used['db_cpu_ms_per_add']:.2f} ms"
         check += " each"
-        cpu = measured["extra"].get("proxy_cpu")
+        cpu, busy = measured["extra"].get("proxy_cpu"), measured["extra"].get("cores_busy")
         print(
             f"  {name:24} {'ceiling':9} {result.rate:7.0f} tx/s   p99 {result.p99_ms:6.0f} ms"
             f"  {check}, failed transactions {result.non_2xx}"
             f"{'' if cpu is None else f'; proxy CPU {cpu:.2f} s/s'}"
+            f"{'' if busy is None else f'; cores busy {100 * busy:.0f}%'}"
             f"{'' if ok else '  CHECK FAILED'}",
             flush=True,
         )
