@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import flask
+from werkzeug.wrappers import Request, Response
 
 from shared.config import settings
 from shared.errors import ConfigurationError
@@ -12,7 +12,7 @@ EXPOSED_HEADERS = "X-Correlation-ID, Idempotent-Replayed, Retry-After"
 ALLOWED_METHODS = "POST, OPTIONS"
 
 
-def add_headers(request: flask.Request, response: flask.Response) -> None:
+def add_headers(request: Request, response: Response) -> None:
     origin = request.headers.get("Origin")
     response.vary.add("Origin")
     try:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import flask
 import pydantic
+from werkzeug.wrappers import Request, Response
 
 from shared import logs, metrics
 from shared.config import log_level, metrics_namespace
@@ -60,9 +60,9 @@ def command_endpoint(
     contract = Contract(name, answer, schema, refusals)
     namespace = metrics_namespace()
 
-    def decorate(command: Command) -> Callable[[flask.Request], flask.Response]:
+    def decorate(command: Command) -> Callable[[Request], Response]:
         @functools.wraps(command)
-        def endpoint(request: flask.Request) -> flask.Response:
+        def endpoint(request: Request) -> Response:
             started = time.perf_counter()
             cid = logs.begin_invocation(
                 name,
@@ -72,7 +72,7 @@ def command_endpoint(
             metrics.begin()
             code = None
             if request.method == "OPTIONS":
-                response = flask.Response(status=204)
+                response = Response(status=204)
             else:
                 status, payload, headers = _answer(request, name, schema, command, cid)
                 response = json_response(payload, status, headers)
@@ -98,7 +98,7 @@ def command_endpoint(
     return decorate
 
 
-def _answer(request: flask.Request, name: str, schema, command: Command, cid: str):
+def _answer(request: Request, name: str, schema, command: Command, cid: str):
     """(status, payload, extra headers) for one request."""
     try:
         if request.method != "POST":

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import flask
 import pydantic
+from werkzeug.wrappers import Request, Response
 
 from shared import logs, metrics
 from shared.config import log_level, metrics_namespace
@@ -37,9 +37,9 @@ def job_endpoint(name: str, answer: type[pydantic.BaseModel]):
     logs.configure(log_level())
     namespace = metrics_namespace()
 
-    def decorate(job: Job) -> Callable[[flask.Request], flask.Response]:
+    def decorate(job: Job) -> Callable[[Request], Response]:
         @functools.wraps(job)
-        def endpoint(request: flask.Request) -> flask.Response:
+        def endpoint(request: Request) -> Response:
             cid = logs.begin_invocation(name, request.headers.get("X-Correlation-ID"))
             status, payload, headers, figures = _run(name, namespace, job, cid)
             log.info("%s %s -> %d", request.method, name, status, extra=figures)

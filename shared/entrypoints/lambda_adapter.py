@@ -1,9 +1,13 @@
 """Runs a functions-framework HTTP function on AWS Lambda, behind API Gateway or an ALB.
 
-apig-wsgi turns the event (HTTP API v2, REST API v1 or ALB) into a WSGI request for a tiny Flask
-app that sends every path and method to the function, as functions-framework does, and turns the
-response back into the Lambda result (base64 when the body is binary). The function body is
-the same on both platforms; only this entry point differs.
+apig-wsgi turns the event (HTTP API v2, REST API v1 or ALB) into a WSGI request for a WSGI app
+of three lines that sends every path and method to the function, as functions-framework does,
+and turns the response back into the Lambda result (base64 when the body is binary). The
+function body is the same on both platforms; only this entry point differs.
+
+The functions are written against Werkzeug's Request and Response, which Flask's are
+subclasses of, so this path imports Werkzeug alone: Flask brings Jinja2 and Click with it, a
+tenth of a cold start's imports that a JSON function never uses (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import flask
 from apig_wsgi import make_lambda_handler
-from werkzeug.routing import Rule
+from werkzeug.wrappers import Request, Response
 
 from shared.config import settings
 from shared.errors import ConfigurationError
@@ -24,13 +27,12 @@ log = logging.getLogger(__name__)
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def lambda_handler(function: Callable[[flask.Request], flask.Response]) -> LambdaHandler:
+def lambda_handler(function: Callable[[Request], Response]) -> LambdaHandler:
     """`handler(event, context)` for an HTTP function written for functions-framework."""
-    app = flask.Flask(function.__name__)
-    # Rules without methods match every method, so OPTIONS and GET reach the function too.
-    app.url_map.add(Rule("/", defaults={"path": ""}, endpoint="function"))
-    app.url_map.add(Rule("/<path:path>", endpoint="function"))
-    app.view_functions["function"] = lambda path: function(flask.request)
+
+    def app(environ, start_response):  # every path and method, OPTIONS and GET included
+        return function(Request(environ))(environ, start_response)
+
     read_settings_at_cold_start()
     return make_lambda_handler(app, binary_support=True)
 

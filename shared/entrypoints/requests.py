@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import flask
 import pydantic
+from werkzeug.wrappers import Request
 
 from shared.config import settings
 from shared.errors import InvalidJson, PayloadTooLarge, ValidationFailed
 
 
-def read_body(request: flask.Request) -> bytes:
+def read_body(request: Request) -> bytes:
     limit = settings().max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"body exceeds {limit} bytes")
@@ -39,6 +39,6 @@ def validate(schema: type[pydantic.BaseModel], raw: bytes) -> pydantic.BaseModel
         ) from None
 
 
-def platform_request_id(request: flask.Request) -> str | None:
+def platform_request_id(request: Request) -> str | None:
     """API Gateway's own request id (set by the Lambda adapter), so its logs and ours line up."""
     return request.environ.get("apig_wsgi.request_context", {}).get("requestId")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import logging
 
-import flask
+from werkzeug.wrappers import Response
 
 from shared import errors
 
 log = logging.getLogger("shared.entrypoints")
 
 
-def json_response(payload: dict, status: int = 200, headers: dict | None = None) -> flask.Response:
-    response = flask.Response(json.dumps(payload), status, mimetype="application/json")
+def json_response(payload: dict, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(json.dumps(payload), status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
 
