@@ -21,7 +21,13 @@ only its answer (idempotency.py).
 from __future__ import annotations
 
 from shared.adapters.postgres.idempotency import CLAIM_KEY, STORE_ANSWER
-from shared.adapters.postgres.stock import LOCK_ONE_BUCKET, LOCK_STOCK, MOVE_ROW, MOVE_STOCK
+from shared.adapters.postgres.stock import (
+    LOCK_ONE_BUCKET,
+    LOCK_STOCK,
+    MOVE_ONE_BUCKET,
+    MOVE_ROW,
+    MOVE_STOCK,
+)
 
 # A cart is only touched for a fresh claim: a replay locks nothing but its key. Referring to
 # `claimed` from the cart's INSERT runs the claim before the cart lock; the stock laterals refer
@@ -138,10 +144,12 @@ with {answer}, {stock}, {renew}, shrunk as (
 )
 select coalesce((select quantity from shrunk), 0) as quantity
 """
-# Two ways to write the stock, as there are two ways to lock it (stock.py): the units moved per
-# bucket, or (when only bucket 0 moved) the product row alone, as cheap as it always was.
+# Three ways to write the stock (stock.py): the units moved per bucket, or when only one bucket
+# moved, that row alone: the product row (bucket 0, as cheap as it always was) or another one.
 _PARTS = {"answer": STORE_ANSWER, "renew": RENEW_CART}
 ADD_TO_CART = _ADD_TEMPLATE.format(stock=MOVE_STOCK, **_PARTS)
 ADD_TO_CART_ROW = _ADD_TEMPLATE.format(stock=MOVE_ROW, **_PARTS)
+ADD_TO_CART_BUCKET = _ADD_TEMPLATE.format(stock=MOVE_ONE_BUCKET, **_PARTS)
 REMOVE_FROM_CART = _REMOVE_TEMPLATE.format(stock=MOVE_STOCK, **_PARTS)
 REMOVE_FROM_CART_ROW = _REMOVE_TEMPLATE.format(stock=MOVE_ROW, **_PARTS)
+REMOVE_FROM_CART_BUCKET = _REMOVE_TEMPLATE.format(stock=MOVE_ONE_BUCKET, **_PARTS)

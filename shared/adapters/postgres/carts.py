@@ -10,10 +10,12 @@ import uuid
 
 from shared.adapters.postgres.cart_statements import (
     ADD_TO_CART,
+    ADD_TO_CART_BUCKET,
     ADD_TO_CART_ROW,
     LOCK_CART_AND_PRODUCT,
     LOCK_CART_AND_PRODUCT_ROW,
     REMOVE_FROM_CART,
+    REMOVE_FROM_CART_BUCKET,
     REMOVE_FROM_CART_ROW,
     REREAD_HELD_BY_CART,
 )
@@ -92,16 +94,22 @@ class CartRepository:
         return cart, product
 
     def save_added(self, cart: Cart, product: Product, quantity: int) -> None:
-        statement, params = self._write(ADD_TO_CART, ADD_TO_CART_ROW, cart, product)
+        statements = (ADD_TO_CART, ADD_TO_CART_ROW, ADD_TO_CART_BUCKET)
+        statement, params = self._write(statements, cart, product)
         (in_cart,) = self._session.row(statement, quantity=quantity, **params)
         if in_cart != cart.quantity_of(product.id):
             raise StaleRead(f"cart {cart.id} line {product.id}: read before a concurrent insert")
 
     def save_removed(self, cart: Cart, product: Product, returned: int) -> None:
-        statement, params = self._write(REMOVE_FROM_CART, REMOVE_FROM_CART_ROW, cart, product)
+        statements = (REMOVE_FROM_CART, REMOVE_FROM_CART_ROW, REMOVE_FROM_CART_BUCKET)
+        statement, params = self._write(statements, cart, product)
         self._session.row(statement, returned=returned, **params)
 
-    def _write(self, buckets: str, row: str, cart: Cart, product: Product) -> tuple[str, dict]:
+    def _write(
+        self, statements: tuple[str, str, str], cart: Cart, product: Product
+    ) -> tuple[str, dict]:
+        """`statements`: (any buckets, the product row alone, one other bucket alone)."""
+        buckets, row, one_bucket = statements
         params = {
             "cart_id": cart.id,
             "product_id": product.id,
@@ -111,6 +119,9 @@ class CartRepository:
         moved = {bucket: units for bucket, units in product.changes.items() if units}
         if set(moved) <= {0}:
             return row, {**params, "units": moved.get(0, 0)}
+        if len(moved) == 1:
+            ((bucket, units),) = moved.items()
+            return one_bucket, {**params, "bucket": bucket, "units": units}
         return buckets, {**params, "stock_moves": stock_moves(product)}
 
 

@@ -193,6 +193,14 @@ moved as (
   update products set stock = stock + :units where id = :product_id
 )"""
 
+# The same when one other bucket moved, the usual add or remove with N > 1: one plain UPDATE,
+# about 0.1 ms less server time than reading the moves from jsonb, inside the lock-hold.
+MOVE_ONE_BUCKET = """
+moved as (
+  update product_stock_buckets set units = units + :units
+  where product_id = :product_id and bucket = :bucket
+)"""
+
 
 def held_product(
     product_id, name, price_cents, max_per_customer, buckets, units, complete
