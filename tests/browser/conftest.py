@@ -8,6 +8,7 @@ Content-Security-Policy blocked.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from pathlib import Path
@@ -65,7 +66,11 @@ class Shop:
     def __init__(self, page: Page, url: str):
         self.page, self.url = page, url
         self.writes: list[dict] = []  # every request to a function, with its headers
+        self.in_flight: set = set()  # requests sent and not yet finished or failed
         page.on("request", self._record_write)
+        page.on("request", lambda request: self.in_flight.add(request))
+        page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        page.on("requestfailed", lambda request: self.in_flight.discard(request))
 
     def _record_write(self, request) -> None:
         if request.method == "POST" and FUNCTION_PATH.search(request.url):
@@ -84,6 +89,33 @@ class Shop:
         self.page.click("#auth-submit")
         expect(self.page.locator("#account-email")).to_have_text(email)
         return email
+
+    @contextlib.contextmanager
+    def holding_reads(self, view: str):
+        """The page's reads of `view` wait until the block ends, then go on as sent: the page
+        keeps showing what it last read while the test changes the database behind it. Reads
+        sent before are let finish first, so none of them can bring the change in either."""
+        held, holding = [], [True]
+        pattern = re.compile(rf"/rest/v1/{re.escape(view)}\b")
+
+        def hold(route) -> None:
+            if holding:
+                held.append(route)
+            else:
+                route.continue_()
+
+        self.page.route(pattern, hold)
+        try:
+            self.page.wait_for_timeout(100)  # the events of requests sent just before the route
+            earlier = {r for r in self.in_flight if pattern.search(r.url)}
+            while earlier & self.in_flight:
+                self.page.wait_for_timeout(50)
+            yield
+        finally:
+            holding.clear()
+            for route in held:
+                route.continue_()
+            self.page.unroute(pattern, hold)
 
     def card(self, product_id: int):
         return self.page.locator(f"#product-grid .card[data-product-id='{product_id}']")
