@@ -1,13 +1,13 @@
 """Runs a functions-framework HTTP function on AWS Lambda, behind API Gateway or an ALB.
 
-apig-wsgi turns the event (HTTP API v2, REST API v1 or ALB) into a WSGI request for a WSGI app
-of three lines that sends every path and method to the function, as functions-framework does,
+apig-wsgi turns the event (HTTP API v2, REST API v1 or ALB) into a WSGI request for a plain WSGI
+app that sends every path and method to the function, as functions-framework does,
 and turns the response back into the Lambda result (base64 when the body is binary). The
 function body is the same on both platforms; only this entry point differs.
 
 The functions are written against Werkzeug's Request and Response, which Flask's are
 subclasses of, so this path imports Werkzeug alone: Flask brings Jinja2 and Click with it, a
-tenth of a cold start's imports that a JSON function never uses (docs/performance.md).
+tenth of a cold start's imports that a JSON function never uses (docs/deploy.md).
 """
 
 from __future__ import annotations

@@ -72,10 +72,11 @@ def test_exchanges_per_add_and_remove(wire, client, new_user, admin, buckets):
     warm_up(client, token, product)
     post(client, "add_item", token, {"product_id": product})
 
-    # With N = 8 a command writes through one of two statements (bucket 0 is the product row,
-    # the others are bucket rows) and picks its bucket at random: the first use of the one the
-    # warm-up did not pick prepares it, one exchange once per connection. The steady state is
-    # the cheapest of a few runs (a single connection: at most one run per statement pays it).
+    # With N = 8 a command picks its bucket at random and writes it through the statement for
+    # the product row (bucket 0) or the one for another bucket (shared/adapters/postgres/
+    # carts.py): the first use of the one the warm-up did not pick prepares it, one exchange
+    # once per connection. The steady state is the cheapest of a few runs (a single
+    # connection: at most one run per statement pays it).
     adds, removes = [], []
     for _ in range(4):
         adds.append(counted(wire, lambda: post(client, "add_item", token, {"product_id": product})))
